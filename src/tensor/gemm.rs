@@ -1,0 +1,151 @@
+//! Matrix products through the `gemm` crate (AVX-512 kernels, rayon threads).
+//!
+//! Operands are row-major buffers; a transposed operand is read through its
+//! strides, never copied. The crate was chosen by `benches/gemm.rs` (figures
+//! in `benches/README.md`).
+
+use gemm::Parallelism;
+
+use super::Element;
+
+/// Below this many multiply-adds a product runs on the calling thread: the
+/// cost of waking workers exceeds the work.
+const PARALLEL_THRESHOLD: usize = 1 << 17;
+
+/// A row-major matrix operand, read as stored or transposed.
+#[derive(Clone, Copy)]
+pub(crate) struct Operand<'a, T> {
+    pub data: &'a [T],
+    pub transposed: bool,
+}
+
+/// `dst (m×n) = op(a) (m×k) · op(b) (k×n)`, or `dst += …` when `accumulate`.
+///
+/// `op(x)` is `x` or `xᵀ`: a transposed `a` is stored as `k×m`, a transposed
+/// `b` as `n×k`.
+pub(crate) fn matmul_into<T: Element>(
+    dst: &mut [T],
+    a: Operand<'_, T>,
+    b: Operand<'_, T>,
+    (m, k, n): (usize, usize, usize),
+    accumulate: bool,
+) {
+    assert_eq!(dst.len(), m * n, "matmul: destination has the wrong size");
+    assert_eq!(
+        a.data.len(),
+        m * k,
+        "matmul: left operand has the wrong size"
+    );
+    assert_eq!(
+        b.data.len(),
+        k * n,
+        "matmul: right operand has the wrong size"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            dst.fill(T::zero());
+        }
+        return;
+    }
+    // Strides (row, column) of op(a) and op(b) in their buffers.
+    let (a_rs, a_cs) = if a.transposed { (1, m) } else { (k, 1) };
+    let (b_rs, b_cs) = if b.transposed { (1, k) } else { (n, 1) };
+    let threads = rayon::current_num_threads();
+    let parallelism = if threads > 1 && m * n * k >= PARALLEL_THRESHOLD {
+        Parallelism::Rayon(threads)
+    } else {
+        Parallelism::None
+    };
+    // SAFETY: the three buffers hold m×n, m×k and k×n elements (asserted
+    // above), and every stride addresses inside them; `dst` is borrowed
+    // mutably, so it aliases neither operand.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            a.data.as_ptr(),
+            a_cs as isize,
+            a_rs as isize,
+            b.data.as_ptr(),
+            b_cs as isize,
+            b_rs as isize,
+            T::one(),
+            T::one(),
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
+        let mut out = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                out[i * n + j] = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
+            }
+        }
+        out
+    }
+
+    fn transpose(x: &[f64], rows: usize, cols: usize) -> Vec<f64> {
+        let mut out = vec![0.0; x.len()];
+        for r in 0..rows {
+            for c in 0..cols {
+                out[c * rows + r] = x[r * cols + c];
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_transpose_combination_matches_the_naive_product() {
+        let (m, k, n) = (5, 7, 3);
+        let a: Vec<f64> = (0..m * k).map(|i| (i as f64 * 0.37).sin()).collect();
+        let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.91).cos()).collect();
+        let expected = naive(&a, &b, m, k, n);
+        let at = transpose(&a, m, k);
+        let bt = transpose(&b, k, n);
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let mut dst = vec![0.0; m * n];
+            let a_op = Operand {
+                data: if ta { &at } else { &a },
+                transposed: ta,
+            };
+            let b_op = Operand {
+                data: if tb { &bt } else { &b },
+                transposed: tb,
+            };
+            matmul_into(&mut dst, a_op, b_op, (m, k, n), false);
+            for (x, y) in dst.iter().zip(&expected) {
+                assert!((x - y).abs() < 1e-12, "ta={ta} tb={tb}: {x} vs {y}");
+            }
+        }
+    }
+
+    #[test]
+    fn accumulate_adds_to_the_destination() {
+        let a = [1.0, 2.0];
+        let b = [3.0, 4.0];
+        let mut dst = vec![10.0];
+        let op = |data| Operand {
+            data,
+            transposed: false,
+        };
+        matmul_into(&mut dst, op(&a), op(&b), (1, 2, 1), true);
+        assert_eq!(dst, vec![21.0]);
+    }
+}

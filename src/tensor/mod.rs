@@ -1,0 +1,271 @@
+//! [`Tensor`]: an n-dimensional, row-major, contiguous array of `f32` or
+//! `f64` that remembers how it was computed, so gradients can flow back.
+//!
+//! Tensors are cheap to clone (a reference count) and immutable, except for
+//! leaves, whose data an optimizer may update in place with
+//! [`Tensor::update_data`].
+//!
+//! ```
+//! use nabla::{DType, Tensor};
+//! let a = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+//! let b = Tensor::ones(&[2], DType::F32);
+//! let c = &a + &b; // [2] broadcasts against [2, 2]
+//! assert_eq!(c.to_vec::<f32>(), vec![2.0, 3.0, 4.0, 5.0]);
+//! assert_eq!(c.shape(), &[2, 2]);
+//! ```
+
+mod create;
+mod element;
+pub(crate) mod gemm;
+mod interop;
+mod random;
+pub(crate) mod shape;
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub use element::{DType, Element, Storage};
+pub(crate) use element::{map_storage, zip_storage};
+pub use random::Rng;
+
+use crate::autograd::Node;
+
+/// Identifies a tensor; gradients are looked up by it.
+///
+/// A leaf keeps its id when an optimizer updates its data, so a parameter
+/// has one id for its whole life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TensorId(u64);
+
+impl TensorId {
+    fn fresh() -> TensorId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        TensorId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// An n-dimensional array of `f32` or `f64`, and a node of the computation
+/// graph when it was computed from tensors that require gradients.
+#[derive(Clone)]
+pub struct Tensor(pub(crate) Arc<Inner>);
+
+pub(crate) struct Inner {
+    pub(crate) id: TensorId,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) data: Arc<Storage>,
+    pub(crate) requires_grad: bool,
+    pub(crate) node: Option<Node>,
+}
+
+impl Drop for Inner {
+    /// Frees the graph behind this tensor iteratively: dropping the output of
+    /// a 100,000-op chain must not recurse 100,000 frames deep.
+    fn drop(&mut self) {
+        let Some(node) = self.node.take() else { return };
+        let mut pending = node.into_inputs();
+        while let Some(tensor) = pending.pop() {
+            if let Ok(mut inner) = Arc::try_unwrap(tensor.0)
+                && let Some(node) = inner.node.take()
+            {
+                pending.extend(node.into_inputs());
+            }
+        }
+    }
+}
+
+impl Tensor {
+    /// Builds a leaf tensor from storage and a shape; panics if they disagree.
+    pub fn from_storage(data: Storage, shape: &[usize]) -> Tensor {
+        assert_eq!(
+            data.len(),
+            shape::numel(shape),
+            "from_storage: {} elements cannot have shape {shape:?}",
+            data.len()
+        );
+        Tensor::leaf(Arc::new(data), shape.to_vec())
+    }
+
+    pub(crate) fn leaf(data: Arc<Storage>, shape: Vec<usize>) -> Tensor {
+        Tensor(Arc::new(Inner {
+            id: TensorId::fresh(),
+            shape,
+            data,
+            requires_grad: false,
+            node: None,
+        }))
+    }
+
+    /// A recorded op's output: shares `detached`'s data, under a new id.
+    pub(crate) fn recorded(detached: &Tensor, node: Node) -> Tensor {
+        Tensor(Arc::new(Inner {
+            id: TensorId::fresh(),
+            shape: detached.0.shape.clone(),
+            data: detached.0.data.clone(),
+            requires_grad: true,
+            node: Some(node),
+        }))
+    }
+
+    /// This tensor's id.
+    pub fn id(&self) -> TensorId {
+        self.0.id
+    }
+
+    /// The dimensions, outermost first (`[]` for a scalar).
+    pub fn shape(&self) -> &[usize] {
+        &self.0.shape
+    }
+
+    /// Number of dimensions.
+    pub fn rank(&self) -> usize {
+        self.0.shape.len()
+    }
+
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        self.0.data.len()
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        self.0.data.dtype()
+    }
+
+    /// The elements, row-major.
+    pub fn storage(&self) -> &Storage {
+        &self.0.data
+    }
+
+    /// The elements as a slice of `T`; panics if `T` is not this tensor's dtype.
+    pub fn as_slice<T: Element>(&self) -> &[T] {
+        T::slice(&self.0.data).unwrap_or_else(|| {
+            panic!(
+                "as_slice: the tensor holds {}, not {}",
+                self.dtype(),
+                T::DTYPE
+            )
+        })
+    }
+
+    /// The elements converted to `T`, row-major.
+    pub fn to_vec<T: Element>(&self) -> Vec<T> {
+        match T::slice(&self.0.data) {
+            Some(v) => v.to_vec(),
+            None => match &*self.0.data {
+                Storage::F32(v) => v.iter().map(|&x| T::c(x as f64)).collect(),
+                Storage::F64(v) => v.iter().map(|&x| T::c(x)).collect(),
+            },
+        }
+    }
+
+    /// The single element of a one-element tensor, as `f64`.
+    pub fn item(&self) -> f64 {
+        assert_eq!(
+            self.numel(),
+            1,
+            "item: the tensor has shape {:?}, not one element",
+            self.shape()
+        );
+        match &*self.0.data {
+            Storage::F32(v) => v[0] as f64,
+            Storage::F64(v) => v[0],
+        }
+    }
+
+    /// A new leaf holding these elements converted to `dtype`; it is not
+    /// connected to this tensor's graph.
+    pub fn to_dtype(&self, dtype: DType) -> Tensor {
+        Tensor::leaf(Arc::new(self.0.data.to_dtype(dtype)), self.0.shape.clone())
+    }
+
+    /// Whether gradients flow to or through this tensor.
+    pub fn requires_grad(&self) -> bool {
+        self.0.requires_grad
+    }
+
+    /// Whether this tensor was created by the user rather than computed by an op.
+    pub fn is_leaf(&self) -> bool {
+        self.0.node.is_none()
+    }
+
+    /// The name of the op that computed this tensor, if it is recorded.
+    pub fn op(&self) -> Option<&'static str> {
+        self.0.node.as_ref().map(|node| node.op)
+    }
+
+    /// The tensors this one was computed from, if it is recorded.
+    pub fn inputs(&self) -> &[Tensor] {
+        self.0.node.as_ref().map_or(&[], |node| node.inputs())
+    }
+
+    /// Marks a leaf as a parameter (or not): `backward` returns gradients
+    /// for leaves that require them. Panics on a computed tensor.
+    pub fn with_requires_grad(self, requires_grad: bool) -> Tensor {
+        assert!(
+            self.is_leaf(),
+            "with_requires_grad: only a leaf can be marked; use detach() first"
+        );
+        let id = self.0.id;
+        Tensor(Arc::new(Inner {
+            id,
+            shape: self.0.shape.clone(),
+            data: self.0.data.clone(),
+            requires_grad,
+            node: None,
+        }))
+    }
+
+    /// The same data as a new leaf outside the graph (no copy of the elements).
+    pub fn detach(&self) -> Tensor {
+        Tensor::leaf(self.0.data.clone(), self.0.shape.clone())
+    }
+
+    /// Updates a leaf's elements in place, keeping its id (what an optimizer
+    /// step does). The elements are copied first only if a live graph still
+    /// shares them.
+    ///
+    /// Panics on a computed tensor or if `T` is not this tensor's dtype.
+    pub fn update_data<T: Element>(&mut self, update: impl FnOnce(&mut [T])) {
+        assert!(self.is_leaf(), "update_data: only a leaf can be updated");
+        if Arc::get_mut(&mut self.0).is_none() {
+            let copy = Inner {
+                id: self.0.id,
+                shape: self.0.shape.clone(),
+                data: self.0.data.clone(),
+                requires_grad: self.0.requires_grad,
+                node: None,
+            };
+            self.0 = Arc::new(copy);
+        }
+        let inner = Arc::get_mut(&mut self.0).expect("a fresh Arc is unique");
+        let dtype = inner.data.dtype();
+        let data = T::slice_mut(Arc::make_mut(&mut inner.data))
+            .unwrap_or_else(|| panic!("update_data: the tensor holds {dtype}, not {}", T::DTYPE));
+        update(data);
+    }
+}
+
+impl fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 8;
+        let values = self.to_vec::<f64>();
+        write!(f, "Tensor({:?}, {}, [", self.shape(), self.dtype())?;
+        for (i, v) in values.iter().take(SHOWN).enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{v}")?;
+        }
+        if values.len() > SHOWN {
+            write!(f, ", … {} more", values.len() - SHOWN)?;
+        }
+        f.write_str("]")?;
+        if let Some(op) = self.op() {
+            write!(f, ", op={op}")?;
+        } else if self.requires_grad() {
+            f.write_str(", requires_grad")?;
+        }
+        f.write_str(")")
+    }
+}

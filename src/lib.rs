@@ -21,7 +21,10 @@
 //! [`autograd`] (recording, `backward`, `no_grad`, `gradcheck`), [`ops`]
 //! (every primitive with its backward rule, and the composites).
 
+#![warn(missing_docs)]
+
 pub mod autograd;
+pub mod io;
 pub mod ops;
 pub mod tensor;
 
@@ -29,4 +32,4 @@ pub use autograd::{
     GradcheckOptions, GradcheckReport, Gradients, NoGradGuard, gradcheck, is_grad_enabled, no_grad,
     no_grad_guard,
 };
-pub use tensor::{DType, Element, Rng, Storage, Tensor, TensorId};
+pub use tensor::{DType, Element, Rng, Storage, Tensor, TensorId, live_tensor_count};

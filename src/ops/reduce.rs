@@ -55,6 +55,11 @@ fn reduce_axes<T: Element>(
     current
 }
 
+/// 1 where `x` equals `y`, else 0.
+fn indicator_of_equal<T: Element>(x: &[T], y: &[T]) -> Vec<T> {
+    x.iter().zip(y).map(|(&a, &b)| if a == b { T::one() } else { T::zero() }).collect()
+}
+
 /// `max` that propagates NaN, as PyTorch does.
 fn nan_max<T: Element>(a: T, b: T) -> T {
     if a > b || a.is_nan() { a } else { b }
@@ -93,10 +98,7 @@ impl Tensor {
             let signed_axes: Vec<isize> = axes.iter().map(|&a| a as isize).collect();
             move |g: &Tensor, _: &[bool]| {
                 let y = y.reshape(&kept_shape).broadcast_to(x.shape());
-                let is_max = map_storage!(x.storage(), xv => {
-                    let yv = y.as_slice();
-                    xv.iter().zip(yv).map(|(&a, &b)| if a == b { Element::c(1.0) } else { Element::c(0.0) }).collect()
-                });
+                let is_max = map_storage!(x.storage(), xv => indicator_of_equal(xv, y.as_slice()));
                 let is_max = Tensor::from_storage(is_max, x.shape());
                 let ties = is_max.sum(&signed_axes, true);
                 let share = g.reshape(&kept_shape).div(&ties);

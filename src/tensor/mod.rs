@@ -23,7 +23,7 @@ pub(crate) mod shape;
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 pub use element::{DType, Element, Storage};
 pub(crate) use element::{map_storage, zip_storage};
@@ -52,10 +52,35 @@ pub struct Tensor(pub(crate) Arc<Inner>);
 
 pub(crate) struct Inner {
     pub(crate) id: TensorId,
+    _live: LiveToken,
     pub(crate) shape: Vec<usize>,
     pub(crate) data: Arc<Storage>,
     pub(crate) requires_grad: bool,
     pub(crate) node: Option<Node>,
+}
+
+static LIVE_TENSORS: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts itself in [`live_tensor_count`] while it exists.
+struct LiveToken;
+
+impl LiveToken {
+    fn new() -> LiveToken {
+        LIVE_TENSORS.fetch_add(1, Ordering::Relaxed);
+        LiveToken
+    }
+}
+
+impl Drop for LiveToken {
+    fn drop(&mut self) {
+        LIVE_TENSORS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// How many tensors exist right now, in all threads: a leak check. A
+/// training loop in steady state holds the same count after every step.
+pub fn live_tensor_count() -> usize {
+    LIVE_TENSORS.load(Ordering::Relaxed)
 }
 
 impl Drop for Inner {
@@ -89,6 +114,7 @@ impl Tensor {
     pub(crate) fn leaf(data: Arc<Storage>, shape: Vec<usize>) -> Tensor {
         Tensor(Arc::new(Inner {
             id: TensorId::fresh(),
+            _live: LiveToken::new(),
             shape,
             data,
             requires_grad: false,
@@ -100,6 +126,7 @@ impl Tensor {
     pub(crate) fn recorded(detached: &Tensor, node: Node) -> Tensor {
         Tensor(Arc::new(Inner {
             id: TensorId::fresh(),
+            _live: LiveToken::new(),
             shape: detached.0.shape.clone(),
             data: detached.0.data.clone(),
             requires_grad: true,
@@ -209,6 +236,7 @@ impl Tensor {
         let id = self.0.id;
         Tensor(Arc::new(Inner {
             id,
+            _live: LiveToken::new(),
             shape: self.0.shape.clone(),
             data: self.0.data.clone(),
             requires_grad,
@@ -231,6 +259,7 @@ impl Tensor {
         if Arc::get_mut(&mut self.0).is_none() {
             let copy = Inner {
                 id: self.0.id,
+                _live: LiveToken::new(),
                 shape: self.0.shape.clone(),
                 data: self.0.data.clone(),
                 requires_grad: self.0.requires_grad,

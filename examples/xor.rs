@@ -52,9 +52,15 @@ fn main() {
     let inputs = x.to_vec::<f32>();
     let mut correct = 0;
     for (row, (&target, &out)) in y.to_vec::<f32>().iter().zip(&output).enumerate() {
-        println!(" {:>2} {:>2} | {target:>6} | {out:.4}", inputs[2 * row], inputs[2 * row + 1]);
+        println!(
+            " {:>2} {:>2} | {target:>6} | {out:.4}",
+            inputs[2 * row],
+            inputs[2 * row + 1]
+        );
         correct += usize::from((out > 0.5) == (target > 0.5));
     }
-    println!("\n{correct}/4 rows right, {per_step:.2?} per training step (forward + backward + update)");
+    println!(
+        "\n{correct}/4 rows right, {per_step:.2?} per training step (forward + backward + update)"
+    );
     assert_eq!(correct, 4, "the network should have learned XOR");
 }

@@ -110,17 +110,31 @@ fn decode<T, const N: usize>(bytes: &[u8], from_le: fn([u8; N]) -> T) -> Vec<T> 
 }
 
 /// Writes tensors by name as a safetensors file, atomically.
-pub fn save_safetensors(path: impl AsRef<Path>, tensors: &BTreeMap<String, Tensor>) -> Result<(), Error> {
+pub fn save_safetensors(
+    path: impl AsRef<Path>,
+    tensors: &BTreeMap<String, Tensor>,
+) -> Result<(), Error> {
     let path = path.as_ref();
     let encoded: Vec<(&String, Dtype, Vec<u8>, &Tensor)> = tensors
         .iter()
         .map(|(name, t)| match t.storage() {
-            Storage::F32(v) => (name, Dtype::F32, v.iter().flat_map(|x| x.to_le_bytes()).collect(), t),
-            Storage::F64(v) => (name, Dtype::F64, v.iter().flat_map(|x| x.to_le_bytes()).collect(), t),
+            Storage::F32(v) => (
+                name,
+                Dtype::F32,
+                v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+                t,
+            ),
+            Storage::F64(v) => (
+                name,
+                Dtype::F64,
+                v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+                t,
+            ),
         })
         .collect();
     let views = encoded.iter().map(|(name, dtype, bytes, t)| {
-        let view = TensorView::new(*dtype, t.shape().to_vec(), bytes).expect("the byte count matches the shape");
+        let view = TensorView::new(*dtype, t.shape().to_vec(), bytes)
+            .expect("the byte count matches the shape");
         (name.as_str(), view)
     });
     let bytes = safetensors::serialize(views, None).map_err(|e| Error::Write {
@@ -161,7 +175,10 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("t.safetensors");
         let mut tensors = BTreeMap::new();
-        tensors.insert("a".into(), Tensor::from_vec(vec![0.1f64, -2.5, 1e-300], &[3, 1]));
+        tensors.insert(
+            "a".into(),
+            Tensor::from_vec(vec![0.1f64, -2.5, 1e-300], &[3, 1]),
+        );
         tensors.insert("b".into(), Tensor::from_vec(vec![f32::MAX, 0.0], &[2]));
         save_safetensors(&path, &tensors).expect("write");
         let back = load_safetensors(&path).expect("read");
@@ -177,13 +194,19 @@ mod tests {
         let absurd_header = u64::MAX.to_le_bytes();
         for bytes in [&b""[..], &b"\x01\x00"[..], &absurd_header[..]] {
             let err = parse_safetensors(bytes, path).expect_err("must not parse");
-            assert!(err.to_string().starts_with("weights.safetensors is not a valid safetensors file"));
+            assert!(
+                err.to_string()
+                    .starts_with("weights.safetensors is not a valid safetensors file")
+            );
         }
     }
 
     #[test]
     fn a_missing_file_names_the_path() {
         let err = load_safetensors("/nonexistent/w.safetensors").expect_err("missing");
-        assert!(err.to_string().starts_with("cannot read /nonexistent/w.safetensors"));
+        assert!(
+            err.to_string()
+                .starts_with("cannot read /nonexistent/w.safetensors")
+        );
     }
 }

@@ -24,6 +24,8 @@
 #![warn(missing_docs)]
 
 pub mod autograd;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod io;
 pub mod ops;
 pub mod tensor;

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `nabla` command-line tool; all of its work is done by the library.
+
+fn main() -> std::process::ExitCode {
+    nabla::cli::main()
+}

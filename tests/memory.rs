@@ -24,7 +24,11 @@ fn ten_thousand_training_steps_hold_a_constant_number_of_tensors() {
         let grads: Vec<Tensor> = params.iter().map(|p| grads[p].clone()).collect();
         no_grad(|| {
             for (p, g) in params.iter_mut().zip(&grads) {
-                p.update_data::<f32>(|w| w.iter_mut().zip(g.as_slice::<f32>()).for_each(|(w, g)| *w -= 0.5 * g));
+                p.update_data::<f32>(|w| {
+                    w.iter_mut()
+                        .zip(g.as_slice::<f32>())
+                        .for_each(|(w, g)| *w -= 0.5 * g)
+                });
             }
         });
     };
@@ -36,5 +40,9 @@ fn ten_thousand_training_steps_hold_a_constant_number_of_tensors() {
     for _ in 0..10_000 {
         step(&mut params);
     }
-    assert_eq!(live_tensor_count(), steady, "tensors leaked across training steps");
+    assert_eq!(
+        live_tensor_count(),
+        steady,
+        "tensors leaked across training steps"
+    );
 }

@@ -99,16 +99,22 @@ fn outputs_and_gradients_at_init_match_pytorch() {
     assert_eq!(cases.len(), 3, "every network fixture is replayed");
     for case in cases {
         let fixture: Value =
-            serde_json::from_str(&std::fs::read_to_string(&case).expect("readable")).expect("valid JSON");
+            serde_json::from_str(&std::fs::read_to_string(&case).expect("readable"))
+                .expect("valid JSON");
         let name = fixture["name"].as_str().expect("a name");
-        let weights_file = fixture_dir().join(fixture["init_safetensors"].as_str().expect("a file name"));
+        let weights_file =
+            fixture_dir().join(fixture["init_safetensors"].as_str().expect("a file name"));
         let params: BTreeMap<String, Tensor> = io::load_safetensors(&weights_file)
             .expect("PyTorch-written weights load")
             .into_iter()
             .map(|(k, t)| (k, t.with_requires_grad(true)))
             .collect();
         for (param_name, value) in fixture["init"].as_object().expect("named init tensors") {
-            assert_eq!(params[param_name].to_vec::<f64>(), floats(value), "{name}: {param_name} as loaded");
+            assert_eq!(
+                params[param_name].to_vec::<f64>(),
+                floats(value),
+                "{name}: {param_name} as loaded"
+            );
         }
 
         let architecture = fixture["architecture"].as_array().expect("layers");
@@ -119,17 +125,37 @@ fn outputs_and_gradients_at_init_match_pytorch() {
             &floats(&fixture["output_at_init"]),
         );
 
-        let loss = loss(fixture["loss"].as_str().expect("a loss"), &output, &fixture["y"]);
-        let loss_value = fixture["loss_before_step"][0].as_f64().expect("the first loss");
+        let loss = loss(
+            fixture["loss"].as_str().expect("a loss"),
+            &output,
+            &fixture["y"],
+        );
+        let loss_value = fixture["loss_before_step"][0]
+            .as_f64()
+            .expect("the first loss");
         assert_close(&format!("{name}: loss"), &[loss.item()], &[loss_value]);
 
         let grads = loss.backward();
-        let expected = fixture["grad_at_init"].as_object().expect("named gradients");
-        assert_eq!(expected.len(), params.len(), "{name}: one gradient per parameter");
+        let expected = fixture["grad_at_init"]
+            .as_object()
+            .expect("named gradients");
+        assert_eq!(
+            expected.len(),
+            params.len(),
+            "{name}: one gradient per parameter"
+        );
         for (param_name, value) in expected {
             let grad = &grads[&params[param_name]];
-            assert_eq!(grad.shape(), params[param_name].shape(), "{name}: {param_name} gradient shape");
-            assert_close(&format!("{name}: grad {param_name}"), &grad.to_vec::<f64>(), &floats(value));
+            assert_eq!(
+                grad.shape(),
+                params[param_name].shape(),
+                "{name}: {param_name} gradient shape"
+            );
+            assert_close(
+                &format!("{name}: grad {param_name}"),
+                &grad.to_vec::<f64>(),
+                &floats(value),
+            );
         }
     }
 }

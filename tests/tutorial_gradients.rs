@@ -5,8 +5,16 @@ use nabla::{DType, Rng, Tensor};
 
 fn assert_all_close(what: &str, actual: &Tensor, expected: &Tensor) {
     assert_eq!(actual.shape(), expected.shape(), "{what}: shape");
-    for (i, (a, e)) in actual.to_vec::<f64>().iter().zip(expected.to_vec::<f64>()).enumerate() {
-        assert!((a - e).abs() <= 1e-12 * (1.0 + e.abs()), "{what}[{i}]: engine {a}, closed form {e}");
+    for (i, (a, e)) in actual
+        .to_vec::<f64>()
+        .iter()
+        .zip(expected.to_vec::<f64>())
+        .enumerate()
+    {
+        assert!(
+            (a - e).abs() <= 1e-12 * (1.0 + e.abs()),
+            "{what}[{i}]: engine {a}, closed form {e}"
+        );
     }
 }
 

@@ -55,9 +55,22 @@ pub struct Worst {
     pub numeric: f64,
 }
 
+/// The errors of one input tensor.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct InputErrors {
+    /// Largest `|analytic − numeric|` over its elements.
+    pub max_abs_error: f64,
+    /// Largest `|analytic − numeric| / |numeric|` where `numeric ≠ 0`.
+    pub max_rel_error: f64,
+    /// Whether each of its elements is within tolerance.
+    pub passed: bool,
+}
+
 /// The outcome of [`gradcheck`].
 #[derive(Clone, Debug)]
 pub struct GradcheckReport {
+    /// The errors of each input, in order.
+    pub inputs: Vec<InputErrors>,
     /// Largest `|analytic − numeric|` over all elements.
     pub max_abs_error: f64,
     /// Largest `|analytic − numeric| / |numeric|` over elements where the
@@ -110,6 +123,7 @@ pub fn gradcheck(
     let objective = |xs: &[Tensor]| no_grad(|| (&f(xs) * &upstream).sum_all().item());
 
     let mut report = GradcheckReport {
+        inputs: Vec::with_capacity(inputs.len()),
         max_abs_error: 0.0,
         max_rel_error: 0.0,
         worst: None,
@@ -123,6 +137,10 @@ pub fn gradcheck(
             .map_or_else(|| vec![0.0; input.numel()], |g| g.to_vec::<f64>());
         let base = input.to_vec::<f64>();
         let mut probe = inputs.clone();
+        let mut errors = InputErrors {
+            passed: true,
+            ..InputErrors::default()
+        };
         for index in 0..base.len() {
             let mut at = |delta: f64| {
                 let mut moved = base.clone();
@@ -134,13 +152,13 @@ pub fn gradcheck(
             let error = (analytic[index] - numeric).abs();
             let ratio = error / (options.atol + options.rtol * numeric.abs());
             report.checked += 1;
-            report.max_abs_error = report.max_abs_error.max(error);
+            errors.max_abs_error = errors.max_abs_error.max(error);
             if numeric != 0.0 {
-                report.max_rel_error = report.max_rel_error.max(error / numeric.abs());
+                errors.max_rel_error = errors.max_rel_error.max(error / numeric.abs());
             }
             // A NaN ratio is a failure too.
             if ratio.is_nan() || ratio > 1.0 {
-                report.passed = false;
+                errors.passed = false;
             }
             if ratio > worst_ratio || ratio.is_nan() {
                 worst_ratio = if ratio.is_nan() { f64::INFINITY } else { ratio };
@@ -152,6 +170,10 @@ pub fn gradcheck(
                 });
             }
         }
+        report.max_abs_error = report.max_abs_error.max(errors.max_abs_error);
+        report.max_rel_error = report.max_rel_error.max(errors.max_rel_error);
+        report.passed &= errors.passed;
+        report.inputs.push(errors);
     }
     report
 }
@@ -170,6 +192,7 @@ mod tests {
             &GradcheckOptions::default(),
         );
         assert!(!report.passed);
+        assert!(!report.inputs[0].passed);
         let worst = report
             .worst
             .clone()

@@ -30,7 +30,7 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Index;
 use std::sync::Arc;
 
-pub use gradcheck::{GradcheckOptions, GradcheckReport, Worst, gradcheck};
+pub use gradcheck::{GradcheckOptions, GradcheckReport, InputErrors, Worst, gradcheck};
 
 use crate::tensor::{Storage, Tensor, TensorId, zip_storage};
 

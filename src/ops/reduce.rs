@@ -57,7 +57,10 @@ fn reduce_axes<T: Element>(
 
 /// 1 where `x` equals `y`, else 0.
 fn indicator_of_equal<T: Element>(x: &[T], y: &[T]) -> Vec<T> {
-    x.iter().zip(y).map(|(&a, &b)| if a == b { T::one() } else { T::zero() }).collect()
+    x.iter()
+        .zip(y)
+        .map(|(&a, &b)| if a == b { T::one() } else { T::zero() })
+        .collect()
 }
 
 /// `max` that propagates NaN, as PyTorch does.

@@ -1,0 +1,54 @@
+//! The `nabla` command line: each subcommand parses its arguments and calls
+//! the library. Errors are one line on stderr; exit codes are 0 (success),
+//! 2 (usage or input error) and 1 (anything else, such as a failed check).
+
+mod gradcheck;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Why a command stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The arguments or the input are wrong: exit code 2.
+    #[error("{0}")]
+    Usage(String),
+    /// The command ran and found a failure: exit code 1.
+    #[error("{0}")]
+    Failed(String),
+}
+
+#[derive(Parser)]
+#[command(
+    name = "nabla",
+    version,
+    about = "Backpropagation you can read and train with."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Gradcheck(gradcheck::Args),
+}
+
+/// Parses the process arguments, runs the command, and reports the outcome.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Gradcheck(args) => gradcheck::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(match error {
+                Error::Usage(_) => 2,
+                Error::Failed(_) => 1,
+            })
+        }
+    }
+}

@@ -26,13 +26,12 @@
 mod gradcheck;
 
 use std::cell::Cell;
-use std::collections::{HashMap, HashSet};
 use std::ops::Index;
 use std::sync::Arc;
 
 pub use gradcheck::{GradcheckOptions, GradcheckReport, InputErrors, Worst, gradcheck};
 
-use crate::tensor::{Storage, Tensor, TensorId, zip_storage};
+use crate::tensor::{IdMap, Storage, Tensor, TensorId, zip_storage};
 
 /// A backward rule: given the output's gradient and which inputs need a
 /// gradient, returns one gradient (or `None`) per input.
@@ -133,7 +132,7 @@ where
 /// Index it with a tensor (`grads[&w]`) or use [`Gradients::get`].
 #[derive(Default)]
 pub struct Gradients {
-    by_id: HashMap<TensorId, Tensor>,
+    by_id: IdMap<Tensor>,
 }
 
 impl Gradients {
@@ -201,7 +200,7 @@ impl Tensor {
             self.shape()
         );
         let _guard = no_grad_guard();
-        let mut grads: HashMap<TensorId, Tensor> = HashMap::new();
+        let mut grads: IdMap<Tensor> = IdMap::default();
         if !self.requires_grad() {
             return Gradients { by_id: grads };
         }
@@ -271,18 +270,18 @@ fn accumulate(mut sum: Tensor, addend: &Tensor) -> Tensor {
 /// The recorded nodes reachable from `root`, each after all of its inputs.
 fn topological_order(root: &Tensor) -> Vec<Tensor> {
     let mut order = Vec::new();
-    let mut visited = HashSet::new();
+    let mut visited = IdMap::default();
     // (tensor, index of the next input to visit)
     let mut stack: Vec<(Tensor, usize)> = Vec::new();
     if root.0.node.is_some() {
-        visited.insert(root.id());
+        visited.insert(root.id(), ());
         stack.push((root.clone(), 0));
     }
     while let Some((tensor, next)) = stack.last_mut() {
         let inputs = tensor.inputs();
         if let Some(input) = inputs.get(*next) {
             *next += 1;
-            if input.0.node.is_some() && visited.insert(input.id()) {
+            if input.0.node.is_some() && visited.insert(input.id(), ()).is_none() {
                 let input = input.clone();
                 stack.push((input, 0));
             }

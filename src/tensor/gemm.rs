@@ -12,6 +12,32 @@ use super::Element;
 /// cost of waking workers exceeds the work.
 const PARALLEL_THRESHOLD: usize = 1 << 17;
 
+/// Up to this many multiply-adds a plain loop beats the packing and
+/// dispatch of the blocked kernels (`benches/engine.rs`, the XOR step).
+const SMALL_PRODUCT: usize = 4096;
+
+/// The textbook triple loop, for products too small to block.
+fn small_product<T: Element>(
+    dst: &mut [T],
+    a: &[T],
+    (a_rs, a_cs): (usize, usize),
+    b: &[T],
+    (b_rs, b_cs): (usize, usize),
+    (m, k, n): (usize, usize, usize),
+    accumulate: bool,
+) {
+    for i in 0..m {
+        for j in 0..n {
+            let mut sum = T::zero();
+            for p in 0..k {
+                sum += a[i * a_rs + p * a_cs] * b[p * b_rs + j * b_cs];
+            }
+            let out = &mut dst[i * n + j];
+            *out = if accumulate { *out + sum } else { sum };
+        }
+    }
+}
+
 /// A row-major matrix operand, read as stored or transposed.
 #[derive(Clone, Copy)]
 pub(crate) struct Operand<'a, T> {
@@ -53,6 +79,18 @@ pub(crate) fn matmul_into<T: Element>(
     // Strides (row, column) of op(a) and op(b) in their buffers.
     let (a_rs, a_cs) = if a.transposed { (1, m) } else { (k, 1) };
     let (b_rs, b_cs) = if b.transposed { (1, k) } else { (n, 1) };
+    if m * n * k <= SMALL_PRODUCT {
+        small_product(
+            dst,
+            a.data,
+            (a_rs, a_cs),
+            b.data,
+            (b_rs, b_cs),
+            (m, k, n),
+            accumulate,
+        );
+        return;
+    }
     let threads = rayon::current_num_threads();
     let parallelism = if threads > 1 && m * n * k >= PARALLEL_THRESHOLD {
         Parallelism::Rayon(threads)
@@ -113,7 +151,13 @@ mod tests {
 
     #[test]
     fn every_transpose_combination_matches_the_naive_product() {
-        let (m, k, n) = (5, 7, 3);
+        // One size takes the small loop, the other the blocked kernels.
+        for (m, k, n) in [(5, 7, 3), (33, 20, 17)] {
+            check_every_transpose_combination(m, k, n);
+        }
+    }
+
+    fn check_every_transpose_combination(m: usize, k: usize, n: usize) {
         let a: Vec<f64> = (0..m * k).map(|i| (i as f64 * 0.37).sin()).collect();
         let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.91).cos()).collect();
         let expected = naive(&a, &b, m, k, n);
@@ -131,21 +175,27 @@ mod tests {
             };
             matmul_into(&mut dst, a_op, b_op, (m, k, n), false);
             for (x, y) in dst.iter().zip(&expected) {
-                assert!((x - y).abs() < 1e-12, "ta={ta} tb={tb}: {x} vs {y}");
+                assert!(
+                    (x - y).abs() < 1e-12,
+                    "{m}×{k}×{n} ta={ta} tb={tb}: {x} vs {y}"
+                );
             }
         }
     }
 
     #[test]
     fn accumulate_adds_to_the_destination() {
-        let a = [1.0, 2.0];
-        let b = [3.0, 4.0];
-        let mut dst = vec![10.0];
         let op = |data| Operand {
             data,
             transposed: false,
         };
-        matmul_into(&mut dst, op(&a), op(&b), (1, 2, 1), true);
+        let mut dst = vec![10.0];
+        matmul_into(&mut dst, op(&[1.0, 2.0]), op(&[3.0, 4.0]), (1, 2, 1), true);
         assert_eq!(dst, vec![21.0]);
+        // The same through the blocked kernels: 64×64 ones times ones is 64 each.
+        let ones = vec![1.0; 64 * 64];
+        let mut dst = vec![1.0; 64 * 64];
+        matmul_into(&mut dst, op(&ones), op(&ones), (64, 64, 64), true);
+        assert!(dst.iter().all(|&x| x == 65.0));
     }
 }

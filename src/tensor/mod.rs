@@ -45,6 +45,31 @@ impl TensorId {
     }
 }
 
+/// Hashes a [`TensorId`] by one multiplication: ids are distinct integers,
+/// and the engine's maps are hot enough that SipHash shows up in profiles.
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A map keyed by tensor id.
+pub(crate) type IdMap<V> =
+    std::collections::HashMap<TensorId, V, std::hash::BuildHasherDefault<IdHasher>>;
+
 /// An n-dimensional array of `f32` or `f64`, and a node of the computation
 /// graph when it was computed from tensors that require gradients.
 #[derive(Clone)]
@@ -255,7 +280,35 @@ impl Tensor {
     ///
     /// Panics on a computed tensor or if `T` is not this tensor's dtype.
     pub fn update_data<T: Element>(&mut self, update: impl FnOnce(&mut [T])) {
-        assert!(self.is_leaf(), "update_data: only a leaf can be updated");
+        let storage = self.storage_mut("update_data");
+        let dtype = storage.dtype();
+        let data = T::slice_mut(storage)
+            .unwrap_or_else(|| panic!("update_data: the tensor holds {dtype}, not {}", T::DTYPE));
+        update(data);
+    }
+
+    /// Overwrites a leaf's elements with `source`'s (same shape and dtype),
+    /// keeping its id; as [`Tensor::update_data`], in place where possible.
+    pub fn assign(&mut self, source: &Tensor) {
+        assert!(
+            source.shape() == self.shape() && source.dtype() == self.dtype(),
+            "assign: cannot write a {:?} {} tensor into a {:?} {} one",
+            source.shape(),
+            source.dtype(),
+            self.shape(),
+            self.dtype()
+        );
+        let storage = self.storage_mut("assign");
+        match (storage, source.storage()) {
+            (Storage::F32(to), Storage::F32(from)) => to.copy_from_slice(from),
+            (Storage::F64(to), Storage::F64(from)) => to.copy_from_slice(from),
+            _ => unreachable!("the dtypes were checked equal"),
+        }
+    }
+
+    /// A leaf's elements, unshared (copied first if a graph shares them).
+    fn storage_mut(&mut self, op: &str) -> &mut Storage {
+        assert!(self.is_leaf(), "{op}: only a leaf can be updated");
         if Arc::get_mut(&mut self.0).is_none() {
             let copy = Inner {
                 id: self.0.id,
@@ -268,10 +321,7 @@ impl Tensor {
             self.0 = Arc::new(copy);
         }
         let inner = Arc::get_mut(&mut self.0).expect("a fresh Arc is unique");
-        let dtype = inner.data.dtype();
-        let data = T::slice_mut(Arc::make_mut(&mut inner.data))
-            .unwrap_or_else(|| panic!("update_data: the tensor holds {dtype}, not {}", T::DTYPE));
-        update(data);
+        Arc::make_mut(&mut inner.data)
     }
 }
 

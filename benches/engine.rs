@@ -1,0 +1,129 @@
+//! The engine end to end: one forward + backward step, timed whole.
+//!
+//! - `xor/{f32,f64}`: the 2-3-1 sigmoid network on the 4 XOR rows. The
+//!   arithmetic is a few hundred flops, so the time is the tape's own cost:
+//!   allocating outputs, recording nodes, ordering and walking the graph.
+//! - `mlp/f32`: a 784-256-10 ReLU network on a batch of 128 with a softmax
+//!   cross-entropy loss (`log_softmax` + `gather`), where the GEMMs should
+//!   dominate. Throughput is the conventional 6·batch·Σ in·out flops, so
+//!   `Gelem/s` reads as GFLOP/s.
+//!
+//! ```text
+//! CARGO_TARGET_DIR=/tmp/target-bench cargo bench --bench engine
+//! ```
+//!
+//! See `benches/README.md` for the figures.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use nabla::{DType, Rng, Tensor};
+
+fn parameter(shape: &[usize], dtype: DType, rng: &mut Rng) -> Tensor {
+    Tensor::normal(shape, 0.0, 0.5, dtype, rng).with_requires_grad(true)
+}
+
+struct Xor {
+    x: Tensor,
+    y: Tensor,
+    w1: Tensor,
+    b1: Tensor,
+    w2: Tensor,
+    b2: Tensor,
+}
+
+impl Xor {
+    fn new(dtype: DType) -> Xor {
+        let mut rng = Rng::seed(3);
+        let x = Tensor::from_vec(vec![0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0], &[4, 2]);
+        let y = Tensor::from_vec(vec![0.0, 1.0, 1.0, 0.0], &[4, 1]);
+        Xor {
+            x: x.to_dtype(dtype),
+            y: y.to_dtype(dtype),
+            w1: parameter(&[3, 2], dtype, &mut rng),
+            b1: parameter(&[3], dtype, &mut rng),
+            w2: parameter(&[1, 3], dtype, &mut rng),
+            b2: parameter(&[1], dtype, &mut rng),
+        }
+    }
+
+    fn step(&self) -> nabla::Gradients {
+        let a1 = (self.x.matmul_t(&self.w1, false, true) + &self.b1).sigmoid();
+        let a2 = (a1.matmul_t(&self.w2, false, true) + &self.b2).sigmoid();
+        let loss = (&a2 - &self.y).square().mean_all();
+        loss.backward()
+    }
+}
+
+fn bench_xor(c: &mut Criterion) {
+    let mut group = c.benchmark_group("xor");
+    group.measurement_time(Duration::from_secs(3));
+    for dtype in [DType::F32, DType::F64] {
+        let net = Xor::new(dtype);
+        assert_eq!(net.step().len(), 4, "every parameter gets a gradient");
+        group.bench_function(format!("{dtype:?}").to_lowercase(), |bench| {
+            bench.iter(|| black_box(&net).step());
+        });
+    }
+    group.finish();
+}
+
+const BATCH: usize = 128;
+const LAYERS: [(usize, usize); 2] = [(784, 256), (256, 10)];
+
+struct Mlp {
+    x: Tensor,
+    labels: Vec<usize>,
+    /// (weight `out×in`, bias `out`) per layer.
+    layers: Vec<(Tensor, Tensor)>,
+}
+
+impl Mlp {
+    fn new() -> Mlp {
+        let mut rng = Rng::seed(4);
+        let x = Tensor::randn(&[BATCH, LAYERS[0].0], DType::F32, &mut rng);
+        let classes = LAYERS[LAYERS.len() - 1].1;
+        let labels = (0..BATCH)
+            .map(|_| rng.below(classes as u64) as usize)
+            .collect();
+        let layers = LAYERS
+            .iter()
+            .map(|&(fan_in, fan_out)| {
+                let std = (2.0 / fan_in as f64).sqrt();
+                let w = Tensor::normal(&[fan_out, fan_in], 0.0, std, DType::F32, &mut rng);
+                let b = Tensor::zeros(&[fan_out], DType::F32);
+                (w.with_requires_grad(true), b.with_requires_grad(true))
+            })
+            .collect();
+        Mlp { x, labels, layers }
+    }
+
+    fn step(&self) -> nabla::Gradients {
+        let mut h = self.x.clone();
+        for (i, (w, b)) in self.layers.iter().enumerate() {
+            h = h.matmul_t(w, false, true) + b;
+            if i + 1 < self.layers.len() {
+                h = h.relu();
+            }
+        }
+        let picked = h.log_softmax(-1).gather(1, &self.labels);
+        let loss = -picked.mean_all();
+        loss.backward()
+    }
+}
+
+fn bench_mlp(c: &mut Criterion) {
+    let net = Mlp::new();
+    assert_eq!(net.step().len(), 4, "every parameter gets a gradient");
+    let flops: usize = LAYERS.iter().map(|&(i, o)| 6 * BATCH * i * o).sum();
+    let mut group = c.benchmark_group("mlp");
+    group.throughput(Throughput::Elements(flops as u64));
+    group.sample_size(50);
+    group.measurement_time(Duration::from_secs(3));
+    group.bench_function("f32", |bench| bench.iter(|| black_box(&net).step()));
+    group.finish();
+}
+
+criterion_group!(benches, bench_xor, bench_mlp);
+criterion_main!(benches);

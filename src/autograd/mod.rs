@@ -29,18 +29,31 @@ use std::cell::Cell;
 use std::ops::Index;
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 pub use gradcheck::{GradcheckOptions, GradcheckReport, InputErrors, Worst, gradcheck};
 
 use crate::tensor::{IdMap, Storage, Tensor, TensorId, zip_storage};
 
+/// One gradient (or `None`) per input of an op; inline for up to two inputs.
+pub(crate) type InputGrads = SmallVec<[Option<Tensor>; 2]>;
+
+/// Builds an [`InputGrads`], like `vec!`.
+macro_rules! grads {
+    ($($grad:expr),* $(,)?) => {
+        smallvec::smallvec![$($grad),*]
+    };
+}
+pub(crate) use grads;
+
 /// A backward rule: given the output's gradient and which inputs need a
 /// gradient, returns one gradient (or `None`) per input.
-pub(crate) type Rule = Box<dyn Fn(&Tensor, &[bool]) -> Vec<Option<Tensor>> + Send + Sync>;
+pub(crate) type Rule = Box<dyn Fn(&Tensor, &[bool]) -> InputGrads + Send + Sync>;
 
 /// How a tensor was computed: the op's name, its inputs and its rule.
 pub(crate) struct Node {
     pub(crate) op: &'static str,
-    inputs: Vec<Tensor>,
+    inputs: SmallVec<[Tensor; 2]>,
     rule: Rule,
 }
 
@@ -49,7 +62,7 @@ impl Node {
         &self.inputs
     }
 
-    pub(crate) fn into_inputs(self) -> Vec<Tensor> {
+    pub(crate) fn into_inputs(self) -> SmallVec<[Tensor; 2]> {
         self.inputs
     }
 }
@@ -94,37 +107,55 @@ pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// The output of an op being recorded, for rules that reuse it (`exp`'s
+/// derivative is its output): [`OpOutput::detached`] gives it as a tensor
+/// outside the graph, so the rule holds no reference to its own node.
+pub(crate) struct OpOutput<'a> {
+    data: &'a Arc<Storage>,
+    shape: &'a [usize],
+}
+
+impl OpOutput<'_> {
+    /// The output's elements as a new leaf (sharing them, not copying).
+    pub(crate) fn detached(&self) -> Tensor {
+        Tensor::leaf(self.data.clone(), self.shape)
+    }
+
+    /// The output's elements alone, shared: the cheapest thing a rule can keep.
+    pub(crate) fn data(&self) -> Arc<Storage> {
+        self.data.clone()
+    }
+}
+
 /// Builds an op's output and, when recording and an input requires a
-/// gradient, attaches the node. `make_rule` receives the output's data as a
-/// detached tensor (for rules such as `exp`'s that reuse it) and is called
-/// only when the node is recorded.
+/// gradient, attaches the node. `make_rule` is called only when the node is
+/// recorded.
 pub(crate) fn record<R>(
     op: &'static str,
     data: impl Into<Arc<Storage>>,
-    shape: Vec<usize>,
+    shape: &[usize],
     inputs: &[&Tensor],
-    make_rule: impl FnOnce(Tensor) -> R,
+    make_rule: impl FnOnce(OpOutput<'_>) -> R,
 ) -> Tensor
 where
-    R: Fn(&Tensor, &[bool]) -> Vec<Option<Tensor>> + Send + Sync + 'static,
+    R: Fn(&Tensor, &[bool]) -> InputGrads + Send + Sync + 'static,
 {
     let data = data.into();
     debug_assert_eq!(
         data.len(),
-        crate::tensor::shape::numel(&shape),
+        crate::tensor::shape::numel(shape),
         "{op}: kernel output size"
     );
-    let detached_output = Tensor::leaf(data, shape);
     if !(is_grad_enabled() && inputs.iter().any(|t| t.requires_grad())) {
-        return detached_output;
+        return Tensor::leaf(data, shape);
     }
-    let rule: Rule = Box::new(make_rule(detached_output.clone()));
+    let rule: Rule = Box::new(make_rule(OpOutput { data: &data, shape }));
     let node = Node {
         op,
         inputs: inputs.iter().map(|&t| t.clone()).collect(),
         rule,
     };
-    Tensor::recorded(&detached_output, node)
+    Tensor::recorded(data, shape, node)
 }
 
 /// The gradients of one backward pass, by tensor.
@@ -200,12 +231,14 @@ impl Tensor {
             self.shape()
         );
         let _guard = no_grad_guard();
-        let mut grads: IdMap<Tensor> = IdMap::default();
         if !self.requires_grad() {
-            return Gradients { by_id: grads };
+            return Gradients::default();
         }
+        let order = topological_order(self);
+        let mut grads: IdMap<Tensor> =
+            IdMap::with_capacity_and_hasher(2 * order.len(), Default::default());
         grads.insert(self.id(), grad);
-        for tensor in topological_order(self).into_iter().rev() {
+        for tensor in order.into_iter().rev() {
             let node = tensor
                 .0
                 .node
@@ -215,7 +248,8 @@ impl Tensor {
             let Some(grad) = grads.remove(&tensor.id()) else {
                 continue;
             };
-            let needs: Vec<bool> = node.inputs.iter().map(Tensor::requires_grad).collect();
+            let needs: SmallVec<[bool; 4]> =
+                node.inputs.iter().map(Tensor::requires_grad).collect();
             let input_grads = (node.rule)(&grad, &needs);
             debug_assert_eq!(
                 input_grads.len(),

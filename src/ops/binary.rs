@@ -2,7 +2,7 @@
 //! first pass through `broadcast_to`, so each primitive here sees equal
 //! shapes and its rule never un-broadcasts.
 
-use crate::autograd::record;
+use crate::autograd::{grads, record};
 use crate::tensor::{Element, Storage, Tensor, map_storage, shape, zip_storage};
 
 /// Broadcasts both operands to their common shape, panicking with the op's
@@ -21,6 +21,16 @@ pub(crate) fn broadcast_pair(op: &str, a: &Tensor, b: &Tensor) -> (Tensor, Tenso
     (a.broadcast_to(&shape), b.broadcast_to(&shape))
 }
 
+/// The gradient `g` combined elementwise with saved data of its shape: the
+/// body of a rule, with no graph bookkeeping.
+macro_rules! times {
+    ($g:expr, $saved:expr, |$x:ident, $y:ident| $f:expr) => {{
+        let g: &Tensor = $g;
+        let data = zip_storage!("backward", g.storage(), &*$saved, (xs, ys) => zip_map(xs, ys, |$x, $y| $f));
+        Tensor::from_storage(data, g.shape())
+    }};
+}
+
 fn zip_map<T: Element>(x: &[T], y: &[T], f: impl Fn(T, T) -> T) -> Vec<T> {
     x.iter().zip(y).map(|(&a, &b)| f(a, b)).collect()
 }
@@ -37,26 +47,29 @@ impl Tensor {
     /// `a + b`. Derivatives: 1 and 1.
     pub fn add(&self, other: &Tensor) -> Tensor {
         let (a, b, data) = binary_forward!("add", self, other, |x, y| x + y);
-        record("add", data, a.shape().to_vec(), &[&a, &b], |_| {
-            |g: &Tensor, _: &[bool]| vec![Some(g.clone()), Some(g.clone())]
+        record("add", data, a.shape(), &[&a, &b], |_| {
+            |g: &Tensor, _: &[bool]| grads![Some(g.clone()), Some(g.clone())]
         })
     }
 
     /// `a − b`. Derivatives: 1 and −1.
     pub fn sub(&self, other: &Tensor) -> Tensor {
         let (a, b, data) = binary_forward!("sub", self, other, |x, y| x - y);
-        record("sub", data, a.shape().to_vec(), &[&a, &b], |_| {
-            |g: &Tensor, needs: &[bool]| vec![Some(g.clone()), needs[1].then(|| g.neg())]
+        record("sub", data, a.shape(), &[&a, &b], |_| {
+            |g: &Tensor, needs: &[bool]| grads![Some(g.clone()), needs[1].then(|| g.neg())]
         })
     }
 
     /// `a · b`, elementwise. Derivatives: `b` and `a`.
     pub fn mul(&self, other: &Tensor) -> Tensor {
         let (a, b, data) = binary_forward!("mul", self, other, |x, y| x * y);
-        record("mul", data, a.shape().to_vec(), &[&a, &b], |_| {
-            let (a, b) = (a.detach(), b.detach());
+        record("mul", data, a.shape(), &[&a, &b], |_| {
+            let (a, b) = (a.shared_data(), b.shared_data());
             move |g: &Tensor, needs: &[bool]| {
-                vec![needs[0].then(|| g.mul(&b)), needs[1].then(|| g.mul(&a))]
+                grads![
+                    needs[0].then(|| times!(g, b, |g, b| g * b)),
+                    needs[1].then(|| times!(g, a, |g, a| g * a)),
+                ]
             }
         })
     }
@@ -64,12 +77,15 @@ impl Tensor {
     /// `a / b`, elementwise. Derivatives: `1/b` and `−a/b² = −y/b`.
     pub fn div(&self, other: &Tensor) -> Tensor {
         let (a, b, data) = binary_forward!("div", self, other, |x, y| x / y);
-        record("div", data, a.shape().to_vec(), &[&a, &b], |y| {
-            let b = b.detach();
+        record("div", data, a.shape(), &[&a, &b], |y| {
+            let (y, b) = (y.data(), b.shared_data());
             move |g: &Tensor, needs: &[bool]| {
-                vec![
-                    needs[0].then(|| g.div(&b)),
-                    needs[1].then(|| g.mul(&y).div(&b).neg()),
+                grads![
+                    needs[0].then(|| times!(g, b, |g, b| g / b)),
+                    needs[1].then(|| {
+                        let g_times_y = times!(g, y, |g, y| g * y);
+                        times!(&g_times_y, b, |gy, b| -gy / b)
+                    }),
                 ]
             }
         })
@@ -97,7 +113,7 @@ impl Tensor {
         let data = zip_storage!("where", a.storage(), b.storage(), (xs, ys) => {
             mask.iter().zip(xs.iter().zip(ys)).map(|(&m, (&x, &y))| if m { x } else { y }).collect()
         });
-        record("where", data, shape, &[&a, &b], |_| {
+        record("where", data, &shape, &[&a, &b], |_| {
             move |g: &Tensor, needs: &[bool]| {
                 let masked = |keep: bool| {
                     let data = map_storage!(g.storage(), gv => {
@@ -105,7 +121,7 @@ impl Tensor {
                     });
                     Tensor::from_storage(data, g.shape())
                 };
-                vec![
+                grads![
                     needs[0].then(|| masked(true)),
                     needs[1].then(|| masked(false)),
                 ]

@@ -1,7 +1,7 @@
 //! Elementwise primitives of one input, each given by its function `f` and
 //! its derivative `df` (the rule is then always `∂L/∂x = ∂L/∂y · df(x, y)`).
 
-use crate::autograd::record;
+use crate::autograd::{grads, record};
 use crate::tensor::{Element, Storage, Tensor, map_storage};
 
 /// An elementwise function and its derivative, written once for f32 and f64.
@@ -17,10 +17,10 @@ pub(crate) trait Unary: Copy + Send + Sync + 'static {
 /// Applies `op` to every element and records `∂L/∂x = ∂L/∂y · df(x, y)`.
 pub(crate) fn unary<U: Unary>(x: &Tensor, op: U) -> Tensor {
     let data = map_storage!(x.storage(), v => v.iter().map(|&a| op.f(a)).collect());
-    record(U::NAME, data, x.shape().to_vec(), &[x], |y| {
-        let x = x.detach();
+    record(U::NAME, data, x.shape(), &[x], |y| {
+        let (x, y) = (x.shared_data(), y.data());
         move |g: &Tensor, _: &[bool]| {
-            let dx = match (g.storage(), x.storage(), y.storage()) {
+            let dx = match (g.storage(), &*x, &*y) {
                 (Storage::F32(g), Storage::F32(x), Storage::F32(y)) => {
                     Storage::F32(chain(op, g, x, y))
                 }
@@ -29,7 +29,7 @@ pub(crate) fn unary<U: Unary>(x: &Tensor, op: U) -> Tensor {
                 }
                 _ => panic!("{}: gradient dtype differs from the input's", U::NAME),
             };
-            vec![Some(Tensor::from_storage(dx, x.shape()))]
+            grads![Some(Tensor::from_storage(dx, g.shape()))]
         }
     })
 }

@@ -2,7 +2,7 @@
 //! element, for class-index losses) and `index_select` (whole slices, for
 //! embeddings and minibatches).
 
-use crate::autograd::record;
+use crate::autograd::{grads, record};
 use crate::ops::movement::split_at_axis;
 use crate::tensor::{Element, Tensor, map_storage, shape};
 
@@ -39,9 +39,9 @@ impl Tensor {
             })
             .collect();
         let data = map_storage!(self.storage(), v => positions.iter().map(|&p| v[p]).collect());
-        record("gather", data, out_shape, &[self], |_| {
+        record("gather", data, &out_shape, &[self], |_| {
             let input_shape = self.shape().to_vec();
-            move |g: &Tensor, _: &[bool]| vec![Some(scatter_add(g, &positions, &input_shape))]
+            move |g: &Tensor, _: &[bool]| grads![Some(scatter_add(g, &positions, &input_shape))]
         })
     }
 
@@ -68,7 +68,7 @@ impl Tensor {
             }
             out
         });
-        record("index_select", data, out_shape, &[self], |_| {
+        record("index_select", data, &out_shape, &[self], |_| {
             let input_shape = self.shape().to_vec();
             let positions: Vec<usize> = (0..outer)
                 .flat_map(|o| {
@@ -77,7 +77,7 @@ impl Tensor {
                         .flat_map(move |&i| (0..inner).map(move |j| (o * size + i) * inner + j))
                 })
                 .collect();
-            move |g: &Tensor, _: &[bool]| vec![Some(scatter_add(g, &positions, &input_shape))]
+            move |g: &Tensor, _: &[bool]| grads![Some(scatter_add(g, &positions, &input_shape))]
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Matrix products: 2-D, batched, and with either operand read transposed
 //! in place (the backward pass never copies a transpose).
 
-use crate::autograd::record;
+use crate::autograd::{grads, record};
 use crate::tensor::gemm::{Operand, matmul_into};
 use crate::tensor::{Element, Tensor, shape, zip_storage};
 
@@ -60,7 +60,7 @@ fn matmul_primitive(a: &Tensor, b: &Tensor, ta: bool, tb: bool) -> Tensor {
     let data = zip_storage!("matmul", a.storage(), b.storage(), (x, y) => batched_product(x, y, batch, (m, k, n), (ta, tb)));
     let mut out_shape = batch_a.to_vec();
     out_shape.extend([m, n]);
-    record("matmul", data, out_shape, &[a, b], |_| {
+    record("matmul", data, &out_shape, &[a, b], |_| {
         let (a, b) = (a.detach(), b.detach());
         // C = op(A)·op(B). For each layout, ∂L/∂A and ∂L/∂B as products of
         // G = ∂L/∂C with the other operand, read transposed where needed.
@@ -77,7 +77,7 @@ fn matmul_primitive(a: &Tensor, b: &Tensor, ta: bool, tb: bool) -> Tensor {
                 (true, false) => matmul_primitive(&a, g, false, false), // A·G
                 (true, true) => matmul_primitive(g, &a, true, true),    // Gᵀ·Aᵀ
             });
-            vec![grad_a, grad_b]
+            grads![grad_a, grad_b]
         }
     })
 }

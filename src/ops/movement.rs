@@ -1,7 +1,7 @@
 //! Primitives that move elements without arithmetic: broadcast_to, reshape,
 //! permute, concat, narrow.
 
-use crate::autograd::record;
+use crate::autograd::{grads, record};
 use crate::tensor::{Element, Tensor, map_storage, shape};
 
 /// Copies `src` into a new row-major buffer of `out_shape`, reading output
@@ -67,13 +67,28 @@ impl Tensor {
             })
             .collect();
         let data = map_storage!(self.storage(), v => strided_copy(v, shape, &strides));
-        let from = self.shape().to_vec();
-        record("broadcast_to", data, shape.to_vec(), &[self], |_| {
-            let summed: Vec<isize> = (0..shape.len())
-                .filter(|&i| i < lead || (from[i - lead] == 1 && shape[i] != 1))
-                .map(|i| i as isize)
+        let from = self.shape();
+        record("broadcast_to", data, shape, &[self], |_| {
+            // Sum away the new leading axes, then the repeated unit axes
+            // (keeping them), which lands exactly on the input's shape.
+            let leading: Vec<isize> = (0..lead as isize).collect();
+            let repeated: Vec<isize> = (0..from.len())
+                .filter(|&j| from[j] == 1 && shape[lead + j] != 1)
+                .map(|j| j as isize)
                 .collect();
-            move |g: &Tensor, _: &[bool]| vec![Some(g.sum(&summed, true).reshape(&from))]
+            move |g: &Tensor, _: &[bool]| {
+                let g = if leading.is_empty() {
+                    g.clone()
+                } else {
+                    g.sum(&leading, false)
+                };
+                let g = if repeated.is_empty() {
+                    g
+                } else {
+                    g.sum(&repeated, true)
+                };
+                grads![Some(g)]
+            }
         })
     }
 
@@ -86,14 +101,13 @@ impl Tensor {
             "reshape: cannot view shape {:?} as {shape:?}",
             self.shape()
         );
+        if shape == self.shape() {
+            return self.clone();
+        }
         let from = self.shape().to_vec();
-        record(
-            "reshape",
-            self.0.data.clone(),
-            shape.to_vec(),
-            &[self],
-            |_| move |g: &Tensor, _: &[bool]| vec![Some(g.reshape(&from))],
-        )
+        record("reshape", self.0.data.clone(), shape, &[self], |_| {
+            move |g: &Tensor, _: &[bool]| grads![Some(g.reshape(&from))]
+        })
     }
 
     /// Reorders the axes: output axis `i` is input axis `dims[i]`.
@@ -113,12 +127,12 @@ impl Tensor {
         let out_shape: Vec<usize> = dims.iter().map(|&d| self.shape()[d]).collect();
         let strides: Vec<usize> = dims.iter().map(|&d| own_strides[d]).collect();
         let data = map_storage!(self.storage(), v => strided_copy(v, &out_shape, &strides));
-        record("permute", data, out_shape, &[self], |_| {
+        record("permute", data, &out_shape, &[self], |_| {
             let mut inverse = vec![0; dims.len()];
             for (i, &d) in dims.iter().enumerate() {
                 inverse[d] = i;
             }
-            move |g: &Tensor, _: &[bool]| vec![Some(g.permute(&inverse))]
+            move |g: &Tensor, _: &[bool]| grads![Some(g.permute(&inverse))]
         })
     }
 
@@ -158,7 +172,7 @@ impl Tensor {
             }
             out
         });
-        record("concat", data, out_shape, tensors, |_| {
+        record("concat", data, &out_shape, tensors, |_| {
             move |g: &Tensor, needs: &[bool]| {
                 let mut start = 0;
                 sizes
@@ -194,7 +208,7 @@ impl Tensor {
             }
             out
         });
-        record("narrow", data, out_shape, &[self], |_| {
+        record("narrow", data, &out_shape, &[self], |_| {
             let input_shape = self.shape().to_vec();
             move |g: &Tensor, _: &[bool]| {
                 let padded = map_storage!(g.storage(), gv => {
@@ -206,7 +220,7 @@ impl Tensor {
                     }
                     out
                 });
-                vec![Some(Tensor::from_storage(padded, &input_shape))]
+                grads![Some(Tensor::from_storage(padded, &input_shape))]
             }
         })
     }

@@ -1,7 +1,7 @@
 //! Reductions along axes: sum and max, with or without keeping the reduced
 //! axes as size 1.
 
-use crate::autograd::record;
+use crate::autograd::{grads, record};
 use crate::ops::movement::split_at_axis;
 use crate::tensor::{Element, Tensor, map_storage, shape};
 
@@ -75,11 +75,11 @@ impl Tensor {
         let axes = resolve_axes("sum", axes, self.rank());
         let data = map_storage!(self.storage(), v => reduce_axes(v, self.shape(), &axes, Element::c(0.0), |a, b| a + b));
         let out_shape = reduced_shape(self.shape(), &axes, keepdim);
-        record("sum", data, out_shape, &[self], |_| {
+        record("sum", data, &out_shape, &[self], |_| {
             let input_shape = self.shape().to_vec();
             let kept_shape = reduced_shape(&input_shape, &axes, true);
             move |g: &Tensor, _: &[bool]| {
-                vec![Some(g.reshape(&kept_shape).broadcast_to(&input_shape))]
+                grads![Some(g.reshape(&kept_shape).broadcast_to(&input_shape))]
             }
         })
     }
@@ -95,8 +95,8 @@ impl Tensor {
         );
         let data = map_storage!(self.storage(), v => reduce_axes(v, self.shape(), &axes, num_traits::Float::neg_infinity(), nan_max));
         let out_shape = reduced_shape(self.shape(), &axes, keepdim);
-        record("max", data, out_shape, &[self], |y| {
-            let x = self.detach();
+        record("max", data, &out_shape, &[self], |y| {
+            let (x, y) = (self.detach(), y.detached());
             let kept_shape = reduced_shape(x.shape(), &axes, true);
             let signed_axes: Vec<isize> = axes.iter().map(|&a| a as isize).collect();
             move |g: &Tensor, _: &[bool]| {
@@ -105,7 +105,7 @@ impl Tensor {
                 let is_max = Tensor::from_storage(is_max, x.shape());
                 let ties = is_max.sum(&signed_axes, true);
                 let share = g.reshape(&kept_shape).div(&ties);
-                vec![Some(is_max.mul(&share))]
+                grads![Some(is_max.mul(&share))]
             }
         })
     }

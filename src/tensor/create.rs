@@ -10,7 +10,7 @@ fn filled(shape: &[usize], dtype: DType, mut value: impl FnMut(usize) -> f64) ->
         DType::F32 => Storage::F32((0..n).map(|i| value(i) as f32).collect()),
         DType::F64 => Storage::F64((0..n).map(&mut value).collect()),
     };
-    Tensor::leaf(Arc::new(data), shape.to_vec())
+    Tensor::leaf(Arc::new(data), shape)
 }
 
 impl Tensor {

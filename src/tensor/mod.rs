@@ -31,6 +31,9 @@ pub use random::Rng;
 
 use crate::autograd::Node;
 
+/// Dimensions, stored inline up to rank 4 (no allocation for common shapes).
+pub(crate) type Shape = smallvec::SmallVec<[usize; 4]>;
+
 /// Identifies a tensor; gradients are looked up by it.
 ///
 /// A leaf keeps its id when an optimizer updates its data, so a parameter
@@ -78,7 +81,7 @@ pub struct Tensor(pub(crate) Arc<Inner>);
 pub(crate) struct Inner {
     pub(crate) id: TensorId,
     _live: LiveToken,
-    pub(crate) shape: Vec<usize>,
+    pub(crate) shape: Shape,
     pub(crate) data: Arc<Storage>,
     pub(crate) requires_grad: bool,
     pub(crate) node: Option<Node>,
@@ -133,27 +136,27 @@ impl Tensor {
             "from_storage: {} elements cannot have shape {shape:?}",
             data.len()
         );
-        Tensor::leaf(Arc::new(data), shape.to_vec())
+        Tensor::leaf(Arc::new(data), shape)
     }
 
-    pub(crate) fn leaf(data: Arc<Storage>, shape: Vec<usize>) -> Tensor {
+    pub(crate) fn leaf(data: Arc<Storage>, shape: &[usize]) -> Tensor {
         Tensor(Arc::new(Inner {
             id: TensorId::fresh(),
             _live: LiveToken::new(),
-            shape,
+            shape: Shape::from_slice(shape),
             data,
             requires_grad: false,
             node: None,
         }))
     }
 
-    /// A recorded op's output: shares `detached`'s data, under a new id.
-    pub(crate) fn recorded(detached: &Tensor, node: Node) -> Tensor {
+    /// A recorded op's output.
+    pub(crate) fn recorded(data: Arc<Storage>, shape: &[usize], node: Node) -> Tensor {
         Tensor(Arc::new(Inner {
             id: TensorId::fresh(),
             _live: LiveToken::new(),
-            shape: detached.0.shape.clone(),
-            data: detached.0.data.clone(),
+            shape: Shape::from_slice(shape),
+            data,
             requires_grad: true,
             node: Some(node),
         }))
@@ -187,6 +190,12 @@ impl Tensor {
     /// The elements, row-major.
     pub fn storage(&self) -> &Storage {
         &self.0.data
+    }
+
+    /// The elements, shared: what a backward rule keeps of an input when
+    /// it needs only the numbers.
+    pub(crate) fn shared_data(&self) -> Arc<Storage> {
+        self.0.data.clone()
     }
 
     /// The elements as a slice of `T`; panics if `T` is not this tensor's dtype.
@@ -228,7 +237,7 @@ impl Tensor {
     /// A new leaf holding these elements converted to `dtype`; it is not
     /// connected to this tensor's graph.
     pub fn to_dtype(&self, dtype: DType) -> Tensor {
-        Tensor::leaf(Arc::new(self.0.data.to_dtype(dtype)), self.0.shape.clone())
+        Tensor::leaf(Arc::new(self.0.data.to_dtype(dtype)), &self.0.shape)
     }
 
     /// Whether gradients flow to or through this tensor.
@@ -271,7 +280,7 @@ impl Tensor {
 
     /// The same data as a new leaf outside the graph (no copy of the elements).
     pub fn detach(&self) -> Tensor {
-        Tensor::leaf(self.0.data.clone(), self.0.shape.clone())
+        Tensor::leaf(self.0.data.clone(), &self.0.shape)
     }
 
     /// Updates a leaf's elements in place, keeping its id (what an optimizer

@@ -304,7 +304,7 @@ fn accumulate(mut sum: Tensor, addend: &Tensor) -> Tensor {
 /// The recorded nodes reachable from `root`, each after all of its inputs.
 fn topological_order(root: &Tensor) -> Vec<Tensor> {
     let mut order = Vec::new();
-    let mut visited = IdMap::default();
+    let mut visited = IdMap::with_capacity_and_hasher(64, Default::default());
     // (tensor, index of the next input to visit)
     let mut stack: Vec<(Tensor, usize)> = Vec::new();
     if root.0.node.is_some() {

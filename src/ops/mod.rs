@@ -11,6 +11,15 @@
 //! | `index.rs` | gather, index_select |
 //! | `composite.rs` | mean, softmax, log_softmax, logsumexp, transpose, … (no rules of their own) |
 //! | `overload.rs` | `+ - * /` and unary `-` on tensors and scalars |
+//!
+//! ```
+//! use nabla::Tensor;
+//! // d/dx Σ tanh(x)² = 2·tanh(x)·(1 − tanh²(x))
+//! let x = Tensor::from_vec(vec![0.5f64, -1.0], &[2]).with_requires_grad(true);
+//! let grads = x.tanh().square().sum_all().backward();
+//! let t = 0.5f64.tanh();
+//! assert!((grads[&x].to_vec::<f64>()[0] - 2.0 * t * (1.0 - t * t)).abs() < 1e-15);
+//! ```
 
 mod binary;
 mod composite;

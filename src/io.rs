@@ -48,7 +48,7 @@ pub enum Error {
         reason: String,
     },
     /// A tensor has an element type nabla does not hold.
-    #[error("{path}: tensor {name:?} has dtype {dtype}; nabla reads F32 and F64 tensors")]
+    #[error("{path}: tensor {name:?} has dtype {dtype}; nabla reads F32, F64, I64 and I32 tensors")]
     Dtype {
         /// The file.
         path: PathBuf,
@@ -89,6 +89,11 @@ pub fn parse_safetensors(bytes: &[u8], path: &Path) -> Result<BTreeMap<String, T
             let data = match view.dtype() {
                 Dtype::F32 => Storage::F32(decode(view.data(), f32::from_le_bytes)),
                 Dtype::F64 => Storage::F64(decode(view.data(), f64::from_le_bytes)),
+                // Counters such as batch normalization's `num_batches_tracked`.
+                Dtype::I64 => Storage::F64(decode(view.data(), |b| i64::from_le_bytes(b) as f64)),
+                Dtype::I32 => {
+                    Storage::F64(decode(view.data(), |b| f64::from(i32::from_le_bytes(b))))
+                }
                 other => {
                     return Err(Error::Dtype {
                         path: path.to_path_buf(),

@@ -27,7 +27,10 @@ pub mod autograd;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod io;
+pub mod loss;
+pub mod nn;
 pub mod ops;
+pub mod optim;
 pub mod tensor;
 
 pub use autograd::{

@@ -120,10 +120,36 @@ pub fn gradcheck(
     let output = f(&inputs);
     let upstream = Tensor::randn(output.shape(), DType::F64, &mut Rng::seed(options.seed));
     let grads = output.backward_with(upstream.clone());
-    let objective = |xs: &[Tensor]| no_grad(|| (&f(xs) * &upstream).sum_all().item());
+    let analytic: Vec<Vec<f64>> = inputs
+        .iter()
+        .map(|input| {
+            grads
+                .get(input)
+                .map_or_else(|| vec![0.0; input.numel()], |g| g.to_vec::<f64>())
+        })
+        .collect();
+    let bases: Vec<Vec<f64>> = inputs.iter().map(|t| t.to_vec::<f64>()).collect();
+    let mut probe = inputs.clone();
+    compare_with_differences(&analytic, options, |which, index, delta| {
+        let mut moved = bases[which].clone();
+        moved[index] += delta;
+        probe[which] = Tensor::from_vec(moved, inputs[which].shape());
+        let value = no_grad(|| (&f(&probe) * &upstream).sum_all().item());
+        probe[which] = inputs[which].clone();
+        value
+    })
+}
 
+/// Compares `analytic[i][j]` (the gradient of element `j` of input `i`)
+/// with the central difference of `objective(i, j, ±eps)`, the objective
+/// with that one element moved by ±eps.
+pub(crate) fn compare_with_differences(
+    analytic: &[Vec<f64>],
+    options: &GradcheckOptions,
+    mut objective: impl FnMut(usize, usize, f64) -> f64,
+) -> GradcheckReport {
     let mut report = GradcheckReport {
-        inputs: Vec::with_capacity(inputs.len()),
+        inputs: Vec::with_capacity(analytic.len()),
         max_abs_error: 0.0,
         max_rel_error: 0.0,
         worst: None,
@@ -131,25 +157,16 @@ pub fn gradcheck(
         passed: true,
     };
     let mut worst_ratio = f64::NEG_INFINITY;
-    for (which, input) in inputs.iter().enumerate() {
-        let analytic = grads
-            .get(input)
-            .map_or_else(|| vec![0.0; input.numel()], |g| g.to_vec::<f64>());
-        let base = input.to_vec::<f64>();
-        let mut probe = inputs.clone();
+    for (which, gradient) in analytic.iter().enumerate() {
         let mut errors = InputErrors {
             passed: true,
             ..InputErrors::default()
         };
-        for index in 0..base.len() {
-            let mut at = |delta: f64| {
-                let mut moved = base.clone();
-                moved[index] += delta;
-                probe[which] = Tensor::from_vec(moved, input.shape());
-                objective(&probe)
-            };
-            let numeric = (at(options.eps) - at(-options.eps)) / (2.0 * options.eps);
-            let error = (analytic[index] - numeric).abs();
+        for (index, &backprop) in gradient.iter().enumerate() {
+            let numeric = (objective(which, index, options.eps)
+                - objective(which, index, -options.eps))
+                / (2.0 * options.eps);
+            let error = (backprop - numeric).abs();
             let ratio = error / (options.atol + options.rtol * numeric.abs());
             report.checked += 1;
             errors.max_abs_error = errors.max_abs_error.max(error);
@@ -165,7 +182,7 @@ pub fn gradcheck(
                 report.worst = Some(Worst {
                     input: which,
                     index,
-                    analytic: analytic[index],
+                    analytic: backprop,
                     numeric,
                 });
             }

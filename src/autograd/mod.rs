@@ -31,6 +31,7 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
+pub(crate) use gradcheck::compare_with_differences;
 pub use gradcheck::{GradcheckOptions, GradcheckReport, InputErrors, Worst, gradcheck};
 
 use crate::tensor::{IdMap, Storage, Tensor, TensorId, zip_storage};
@@ -171,6 +172,11 @@ impl Gradients {
     /// and lies on a path from the output.
     pub fn get(&self, tensor: &Tensor) -> Option<&Tensor> {
         self.by_id.get(&tensor.id())
+    }
+
+    /// The gradient of `tensor`, mutably (for clipping in place).
+    pub fn get_mut(&mut self, tensor: &Tensor) -> Option<&mut Tensor> {
+        self.by_id.get_mut(&tensor.id())
     }
 
     /// Removes and returns the gradient of `tensor`.

@@ -316,7 +316,7 @@ impl Tensor {
     }
 
     /// A leaf's elements, unshared (copied first if a graph shares them).
-    fn storage_mut(&mut self, op: &str) -> &mut Storage {
+    pub(crate) fn storage_mut(&mut self, op: &str) -> &mut Storage {
         assert!(self.is_leaf(), "{op}: only a leaf can be updated");
         if Arc::get_mut(&mut self.0).is_none() {
             let copy = Inner {

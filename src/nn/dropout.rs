@@ -1,0 +1,87 @@
+//! [`Dropout`] (inverted, seeded, training only) and [`Flatten`].
+
+use std::sync::Mutex;
+
+use super::Module;
+use crate::tensor::{Rng, Tensor};
+
+/// Inverted dropout (Srivastava et al., 2014): in training mode each
+/// element is zeroed with probability `p` and the survivors scaled by
+/// `1/(1 − p)`, so evaluation needs no rescaling; in evaluation mode it is
+/// the identity.
+#[derive(Debug)]
+pub struct Dropout {
+    p: f64,
+    training: bool,
+    rng: Mutex<Rng>,
+}
+
+impl Dropout {
+    /// Dropout with probability `p` in `[0, 1)`, its masks drawn from a
+    /// generator seeded with `seed`. Starts in training mode.
+    pub fn new(p: f64, seed: u64) -> Dropout {
+        assert!(
+            (0.0..1.0).contains(&p),
+            "Dropout: p must lie in [0, 1), got {p}"
+        );
+        Dropout {
+            p,
+            training: true,
+            rng: Mutex::new(Rng::seed(seed)),
+        }
+    }
+
+    /// The drop probability.
+    pub fn p(&self) -> f64 {
+        self.p
+    }
+}
+
+impl Module for Dropout {
+    fn forward(&self, input: &Tensor) -> Tensor {
+        if !self.training || self.p == 0.0 {
+            return input.clone();
+        }
+        let keep_scale = 1.0 / (1.0 - self.p);
+        let mask: Vec<f64> = {
+            let mut rng = self
+                .rng
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            (0..input.numel())
+                .map(|_| {
+                    if rng.uniform() < self.p {
+                        0.0
+                    } else {
+                        keep_scale
+                    }
+                })
+                .collect()
+        };
+        let mask = Tensor::from_vec(mask, input.shape()).to_dtype(input.dtype());
+        input * &mask
+    }
+
+    fn set_training(&mut self, training: bool) {
+        self.training = training;
+    }
+
+    fn describe(&self) -> String {
+        format!("Dropout(p={:?}, inplace=False)", self.p)
+    }
+}
+
+/// Flattens every axis after the first: `[N, d1, d2, …] → [N, d1·d2·…]`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Flatten;
+
+impl Module for Flatten {
+    fn forward(&self, input: &Tensor) -> Tensor {
+        let rows = input.shape().first().copied().unwrap_or(1);
+        input.reshape(&[rows, input.numel() / rows.max(1)])
+    }
+
+    fn describe(&self) -> String {
+        "Flatten(start_dim=1, end_dim=-1)".into()
+    }
+}

@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use nabla::{Tensor, io};
+use nabla::nn::{Activation, Linear, Module, Param, Sequential, load_state_dict, state_dict};
+use nabla::optim::{Optimizer, Sgd};
+use nabla::{DType, Rng, Tensor, io};
 use serde_json::Value;
 
 const RELATIVE_TOLERANCE: f64 = 1e-10;
@@ -158,4 +160,147 @@ fn outputs_and_gradients_at_init_match_pytorch() {
             );
         }
     }
+}
+
+/// The fixture's network as a `Sequential` of nabla layers.
+fn sequential(architecture: &[Value]) -> Sequential {
+    let mut rng = Rng::seed(0);
+    architecture.iter().fold(Sequential::new(), |model, layer| {
+        let layer = layer.as_str().expect("a layer description");
+        let layer: Box<dyn Module> = match layer.split('(').next() {
+            Some("Linear") => {
+                let number = |key: &str| -> usize {
+                    let start = layer.find(key).expect("a Linear argument") + key.len();
+                    layer[start..]
+                        .split([',', ')'])
+                        .next()
+                        .expect("a number")
+                        .parse()
+                        .expect("an integer")
+                };
+                Box::new(Linear::new(
+                    number("in_features="),
+                    number("out_features="),
+                    DType::F64,
+                    &mut rng,
+                ))
+            }
+            Some("Sigmoid") => Box::new(Activation::Sigmoid),
+            Some("Tanh") => Box::new(Activation::Tanh),
+            Some("ReLU") => Box::new(Activation::ReLU),
+            _ => panic!("layer {layer} is not used by the fixtures"),
+        };
+        model.push_boxed(layer)
+    })
+}
+
+fn optimizer(kind: &str, options: &Value) -> Option<Box<dyn Optimizer>> {
+    let get = |name: &str| options.get(name).and_then(Value::as_f64);
+    match kind {
+        "sgd" => Some(Box::new(
+            Sgd::new(get("lr").expect("an lr")).momentum(get("momentum").unwrap_or(0.0)),
+        )),
+        _ => None,
+    }
+}
+
+/// The same networks through the layer API: built as a `Sequential`,
+/// loaded from the PyTorch-written safetensors by name, and trained
+/// full-batch with the fixture's optimizer, step for step.
+#[test]
+fn sequential_models_load_pytorch_weights_and_train_like_pytorch() {
+    let mut trained = 0;
+    for entry in std::fs::read_dir(fixture_dir()).expect("the fixtures are in the repository") {
+        let path = entry.expect("a directory entry").path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let fixture: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("readable"))
+                .expect("valid JSON");
+        let name = fixture["name"].as_str().expect("a name");
+        let mut model = sequential(fixture["architecture"].as_array().expect("layers"));
+        let weights = io::load_safetensors(
+            fixture_dir().join(fixture["init_safetensors"].as_str().expect("a file")),
+        )
+        .expect("PyTorch-written weights load");
+        load_state_dict(&mut model, &weights).expect("the names and shapes match");
+
+        let x = tensor(&fixture["X"]);
+        assert_close(
+            &format!("{name}: output_at_init"),
+            &model.forward(&x).to_vec::<f64>(),
+            &floats(&fixture["output_at_init"]),
+        );
+
+        let Some(mut opt) = optimizer(
+            fixture["optimizer"].as_str().expect("an optimizer"),
+            &fixture["options"],
+        ) else {
+            continue;
+        };
+        let loss_kind = fixture["loss"].as_str().expect("a loss");
+        let steps = fixture["steps"].as_u64().expect("steps") as usize;
+        for k in 0..steps {
+            let loss = loss(loss_kind, &model.forward(&x), &fixture["y"]);
+            assert_close(
+                &format!("{name}: loss before step {k}"),
+                &[loss.item()],
+                &[fixture["loss_before_step"][k].as_f64().expect("a loss")],
+            );
+            let grads = loss.backward();
+            let mut params: Vec<&mut Param> =
+                model.parameters_mut().into_iter().map(|(_, p)| p).collect();
+            opt.step(&mut params, &grads);
+        }
+        for (param_name, param) in model.parameters() {
+            assert_close(
+                &format!("{name}: final {param_name}"),
+                &param.to_vec::<f64>(),
+                &floats(&fixture["final"][&param_name]),
+            );
+        }
+        assert_close(
+            &format!("{name}: output_after_training"),
+            &model.forward(&x).to_vec::<f64>(),
+            &floats(&fixture["output_after_training"]),
+        );
+        trained += 1;
+    }
+    assert!(trained >= 2, "only {trained} networks were trained");
+}
+
+#[test]
+fn loading_names_what_does_not_fit() {
+    let architecture: Vec<Value> = [
+        "Linear(in_features=2, out_features=3, bias=True)",
+        "Sigmoid()",
+    ]
+    .iter()
+    .map(|s| Value::String(s.to_string()))
+    .collect();
+    let mut model = sequential(&architecture);
+    let mut weights = state_dict(&model);
+    weights.insert("1.weight".into(), Tensor::zeros(&[1], DType::F64));
+    assert_eq!(
+        load_state_dict(&mut model, &weights)
+            .expect_err("an extra name")
+            .to_string(),
+        "the weights have a tensor named \"1.weight\", which the model does not have"
+    );
+    weights.remove("1.weight");
+    weights.insert("0.bias".into(), Tensor::zeros(&[4], DType::F64));
+    assert_eq!(
+        load_state_dict(&mut model, &weights)
+            .expect_err("a wrong shape")
+            .to_string(),
+        "tensor \"0.bias\" has shape [4], but the model needs [3]"
+    );
+    weights.remove("0.bias");
+    assert_eq!(
+        load_state_dict(&mut model, &weights)
+            .expect_err("a missing name")
+            .to_string(),
+        "the weights have no tensor named \"0.bias\", which the model needs"
+    );
 }

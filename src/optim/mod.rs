@@ -24,20 +24,28 @@ mod adadelta;
 mod adagrad;
 mod adam;
 mod adamax;
+mod checkpoint;
+mod clip;
 mod lbfgs;
 mod nadam;
 mod newton;
+mod regularize;
 mod rmsprop;
+mod schedule;
 mod sgd;
 
 pub use adadelta::*;
 pub use adagrad::*;
 pub use adam::*;
 pub use adamax::*;
+pub use checkpoint::{load_optimizer_state, optimizer_state_dict};
+pub use clip::{clip_grad_norm, clip_grad_value};
 pub use lbfgs::*;
 pub use nadam::*;
 pub use newton::*;
+pub use regularize::{apply_max_norm, l1_penalty, l2_penalty};
 pub use rmsprop::*;
+pub use schedule::{ReduceOnPlateau, Schedule};
 pub use sgd::Sgd;
 
 use crate::autograd::Gradients;
@@ -86,7 +94,14 @@ pub(crate) trait UpdateRule {
     }
 
     /// Updates `param` in place. `step` counts from 1 at the first update.
-    fn update<T: Element>(&self, step: u64, param: &mut [T], grad: &[T], buffers: &mut [&mut [T]], scalars: &mut Vec<f64>);
+    fn update<T: Element>(
+        &self,
+        step: u64,
+        param: &mut [T],
+        grad: &[T],
+        buffers: &mut [&mut [T]],
+        scalars: &mut Vec<f64>,
+    );
 }
 
 /// The per-parameter state of an optimizer, by parameter id.
@@ -118,9 +133,16 @@ impl ParamStates {
     }
 
     /// Applies `rule` to every parameter with a gradient.
-    pub(crate) fn apply<R: UpdateRule>(&mut self, rule: &R, params: &mut [&mut Param], grads: &Gradients) {
+    pub(crate) fn apply<R: UpdateRule>(
+        &mut self,
+        rule: &R,
+        params: &mut [&mut Param],
+        grads: &Gradients,
+    ) {
         for param in params.iter_mut() {
-            let Some(grad) = grads.get(param) else { continue };
+            let Some(grad) = grads.get(param) else {
+                continue;
+            };
             assert!(
                 grad.dtype() == param.dtype() && grad.shape() == param.shape(),
                 "optimizer: gradient {:?} {} does not fit parameter {:?} {}",
@@ -146,7 +168,13 @@ impl ParamStates {
     }
 }
 
-fn update_typed<T: Element, R: UpdateRule>(rule: &R, step: u64, param: &mut Param, grad: &[T], state: &mut ParamState) {
+fn update_typed<T: Element, R: UpdateRule>(
+    rule: &R,
+    step: u64,
+    param: &mut Param,
+    grad: &[T],
+    state: &mut ParamState,
+) {
     let mut buffers: Vec<&mut [T]> = state
         .buffers
         .iter_mut()

@@ -84,20 +84,35 @@ impl UpdateRule for Sgd {
         usize::from(self.momentum != 0.0)
     }
 
-    fn update<T: Element>(&self, step: u64, param: &mut [T], grad: &[T], buffers: &mut [&mut [T]], _: &mut Vec<f64>) {
-        let (lr, momentum, dampening, decay) =
-            (T::c(self.lr), T::c(self.momentum), T::c(self.dampening), T::c(self.weight_decay));
+    fn update<T: Element>(
+        &self,
+        step: u64,
+        param: &mut [T],
+        grad: &[T],
+        buffers: &mut [&mut [T]],
+        _: &mut Vec<f64>,
+    ) {
+        let (lr, momentum, dampening, decay) = (
+            T::c(self.lr),
+            T::c(self.momentum),
+            T::c(self.dampening),
+            T::c(self.weight_decay),
+        );
         for (i, (p, &g)) in param.iter_mut().zip(grad).enumerate() {
             let mut g = if self.maximize { -g } else { g };
             if self.weight_decay != 0.0 {
-                g = g + decay * *p;
+                g += decay * *p;
             }
             if let Some(buf) = buffers.first_mut() {
                 let b = &mut buf[i];
-                *b = if step == 1 { g } else { momentum * *b + (T::one() - dampening) * g };
+                *b = if step == 1 {
+                    g
+                } else {
+                    momentum * *b + (T::one() - dampening) * g
+                };
                 g = if self.nesterov { g + momentum * *b } else { *b };
             }
-            *p = *p - lr * g;
+            *p -= lr * g;
         }
     }
 }

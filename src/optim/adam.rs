@@ -129,21 +129,7 @@ impl Optimizer for Adam {
         self.states.apply(&rule, params, grads);
     }
 
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
-    fn states(&self) -> &ParamStates {
-        &self.states
-    }
-
-    fn states_mut(&mut self) -> &mut ParamStates {
-        &mut self.states
-    }
+    optimizer_accessors!();
 }
 
 /// `torch.optim.AdamW`: [`Adam`] with decoupled weight decay, default
@@ -246,21 +232,7 @@ impl Optimizer for AdamW {
         self.states.apply(&rule, params, grads);
     }
 
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
-    fn states(&self) -> &ParamStates {
-        &self.states
-    }
-
-    fn states_mut(&mut self) -> &mut ParamStates {
-        &mut self.states
-    }
+    optimizer_accessors!();
 }
 
 /// The update both Adam and AdamW run.
@@ -392,15 +364,7 @@ pub(super) fn maximum<T: Element>(a: T, b: T) -> T {
 mod tests {
     use super::*;
     use crate::Tensor;
-
-    /// A parameter at `x` and the gradients of `Σ cᵢ·xᵢ` (so `grad = c`).
-    fn linear(x: &[f64], c: &[f64]) -> (Param, Gradients) {
-        let p = Param::new(Tensor::from_vec(x.to_vec(), &[x.len()]));
-        let grads = (&*p * &Tensor::from_vec(c.to_vec(), &[c.len()]))
-            .sum_all()
-            .backward();
-        (p, grads)
-    }
+    use crate::optim::test_support::linear;
 
     #[test]
     fn first_step_moves_each_weight_by_about_lr_against_the_gradient() {

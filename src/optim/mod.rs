@@ -20,6 +20,28 @@
 //! assert!((x.item() - 3.0).abs() < 1e-6);
 //! ```
 
+/// The [`Optimizer`] methods every first-order optimizer implements the
+/// same way, from its `lr` and `states` fields.
+macro_rules! optimizer_accessors {
+    () => {
+        fn lr(&self) -> f64 {
+            self.lr
+        }
+
+        fn set_lr(&mut self, lr: f64) {
+            self.lr = lr;
+        }
+
+        fn states(&self) -> &$crate::optim::ParamStates {
+            &self.states
+        }
+
+        fn states_mut(&mut self) -> &mut $crate::optim::ParamStates {
+            &mut self.states
+        }
+    };
+}
+
 mod adadelta;
 mod adagrad;
 mod adam;
@@ -188,5 +210,21 @@ fn filled(len: usize, value: f64, dtype: DType) -> Storage {
     match dtype {
         DType::F32 => Storage::F32(vec![value as f32; len]),
         DType::F64 => Storage::F64(vec![value; len]),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::autograd::Gradients;
+    use crate::nn::Param;
+    use crate::tensor::Tensor;
+
+    /// A parameter at `x` and the gradients of `Σ cᵢ·xᵢ` (so `grad = c`).
+    pub(crate) fn linear(x: &[f64], c: &[f64]) -> (Param, Gradients) {
+        let p = Param::new(Tensor::from_vec(x.to_vec(), &[x.len()]));
+        let grads = (&*p * &Tensor::from_vec(c.to_vec(), &[c.len()]))
+            .sum_all()
+            .backward();
+        (p, grads)
     }
 }

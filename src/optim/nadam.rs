@@ -207,36 +207,14 @@ impl Optimizer for NAdam {
         self.states = states;
     }
 
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
-    fn states(&self) -> &ParamStates {
-        &self.states
-    }
-
-    fn states_mut(&mut self) -> &mut ParamStates {
-        &mut self.states
-    }
+    optimizer_accessors!();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::Tensor;
-
-    /// A parameter at `x` and the gradients of `Σ cᵢ·xᵢ` (so `grad = c`).
-    fn linear(x: &[f64], c: &[f64]) -> (Param, Gradients) {
-        let p = Param::new(Tensor::from_vec(x.to_vec(), &[x.len()]));
-        let grads = (&*p * &Tensor::from_vec(c.to_vec(), &[c.len()]))
-            .sum_all()
-            .backward();
-        (p, grads)
-    }
+    use crate::optim::test_support::linear;
 
     #[test]
     fn first_step_by_hand() {

@@ -128,19 +128,5 @@ impl Optimizer for Sgd {
         self.states = states;
     }
 
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
-    fn states(&self) -> &ParamStates {
-        &self.states
-    }
-
-    fn states_mut(&mut self) -> &mut ParamStates {
-        &mut self.states
-    }
+    optimizer_accessors!();
 }

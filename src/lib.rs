@@ -32,6 +32,8 @@ pub mod nn;
 pub mod ops;
 pub mod optim;
 pub mod tensor;
+#[cfg(feature = "plot")]
+pub mod viz;
 
 pub use autograd::{
     GradcheckOptions, GradcheckReport, Gradients, NoGradGuard, gradcheck, is_grad_enabled, no_grad,

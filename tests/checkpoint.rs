@@ -33,9 +33,7 @@ fn train(
 ) {
     for _ in 0..steps {
         let grads = loss::mse(&model.forward(x), y, Reduction::Mean).backward();
-        let mut params: Vec<&mut Param> =
-            model.parameters_mut().into_iter().map(|(_, p)| p).collect();
-        optimizer.step(&mut params, &grads);
+        optimizer.step(&mut model.params_mut(), &grads);
     }
 }
 
@@ -112,5 +110,159 @@ fn state_for_unknown_parameters_is_refused() {
     assert_eq!(
         err.to_string(),
         "the weights have a tensor named \"9.weight.step\", which the model does not have"
+    );
+}
+
+/// `model(0)` trained for two steps by `optimizer`, and that optimizer's
+/// state.
+fn trained_state(optimizer: &mut dyn Optimizer) -> (Sequential, BTreeMap<String, Tensor>) {
+    let mut rng = Rng::seed(1);
+    let x = Tensor::randn(&[8, 3], DType::F32, &mut rng);
+    let y = Tensor::randn(&[8, 1], DType::F32, &mut rng);
+    let mut m = model(0);
+    train(&mut m, optimizer, &x, &y, 2);
+    let state = optimizer_state_dict(optimizer, &m.parameters());
+    (m, state)
+}
+
+/// Loads `state` into `optimizer` for `m`'s parameters, expecting an error:
+/// its message, which must be one line, with the optimizer left unchanged.
+fn load_error(
+    optimizer: &mut dyn Optimizer,
+    m: &Sequential,
+    state: &BTreeMap<String, Tensor>,
+) -> String {
+    let params = m.parameters();
+    let error = load_optimizer_state(optimizer, &params, state).expect_err("the state is refused");
+    let message = error.to_string();
+    assert!(!message.contains('\n'), "one line: {message}");
+    for (name, param) in &params {
+        assert!(
+            optimizer.states().get(param).is_none(),
+            "{name}: nothing is loaded when something does not fit"
+        );
+    }
+    message
+}
+
+#[test]
+fn state_of_another_optimizer_is_refused() {
+    let (m, sgd_state) = trained_state(&mut Sgd::new(0.1).momentum(0.9));
+    let (_, adam_state) = trained_state(&mut Adam::new(0.01));
+    let (_, amsgrad_state) = trained_state(&mut Adam::new(0.01).amsgrad(true));
+    let (_, nadam_state) = trained_state(&mut NAdam::new(0.01));
+    assert_eq!(
+        load_error(&mut Adam::new(0.01), &m, &sgd_state),
+        "optimizer state: parameter \"0.weight\" has 1 buffers, \
+         but this optimizer with its current settings needs 2"
+    );
+    assert_eq!(
+        load_error(&mut Sgd::new(0.1).momentum(0.9), &m, &adam_state),
+        "optimizer state: parameter \"0.weight\" has 2 buffers, \
+         but this optimizer with its current settings needs 1"
+    );
+    assert_eq!(
+        load_error(&mut Adam::new(0.01), &m, &amsgrad_state),
+        "optimizer state: parameter \"0.weight\" has 3 buffers, \
+         but this optimizer with its current settings needs 2"
+    );
+    assert_eq!(
+        load_error(&mut RmsProp::new(0.01), &m, &adam_state),
+        "optimizer state: parameter \"0.weight\" has 2 buffers, \
+         but this optimizer with its current settings needs 1"
+    );
+    // NAdam and Adam both keep two buffers; NAdam also its `mu_product`.
+    assert_eq!(
+        load_error(&mut Adam::new(0.01), &m, &nadam_state),
+        "optimizer state: parameter \"0.weight\" has 1 scalars, but this optimizer needs 0"
+    );
+    assert_eq!(
+        load_error(&mut NAdam::new(0.01), &m, &adam_state),
+        "optimizer state: parameter \"0.weight\" has 0 scalars, but this optimizer needs 1"
+    );
+}
+
+#[test]
+fn sgd_state_with_or_without_its_momentum_buffer_loads() {
+    // As in PyTorch, SGD creates its momentum buffer when momentum is first
+    // used and keeps it when momentum is switched off, so both fit.
+    let (m, plain_state) = trained_state(&mut Sgd::new(0.1));
+    let (_, momentum_state) = trained_state(&mut Sgd::new(0.1).momentum(0.9));
+    let params = m.parameters();
+    load_optimizer_state(&mut Sgd::new(0.1).momentum(0.9), &params, &plain_state)
+        .expect("the buffer is created at the next step");
+    load_optimizer_state(&mut Sgd::new(0.1), &params, &momentum_state).expect("the buffer is kept");
+}
+
+#[test]
+fn a_bad_step_tensor_is_refused() {
+    let (m, state) = trained_state(&mut Adam::new(0.01));
+    let with_step = |step: Tensor| {
+        let mut state = state.clone();
+        state.insert("0.weight.step".to_string(), step);
+        state
+    };
+    for (value, shown) in [
+        (-1.0, "-1"),
+        (1.5, "1.5"),
+        (f64::NAN, "NaN"),
+        (f64::INFINITY, "inf"),
+        (1e20, "100000000000000000000"),
+    ] {
+        assert_eq!(
+            load_error(&mut Adam::new(0.01), &m, &with_step(Tensor::scalar(value))),
+            format!(
+                "optimizer state: \"0.weight.step\" is {shown}, \
+                 but a step count is a whole number ≥ 0"
+            )
+        );
+    }
+    assert_eq!(
+        load_error(
+            &mut Adam::new(0.01),
+            &m,
+            &with_step(Tensor::from_vec(vec![2.0f64, 2.0], &[2]))
+        ),
+        "optimizer state: \"0.weight.step\" has shape [2], but a step count is one number"
+    );
+    // A step count saved as f32 (or shaped [1]) is fine.
+    let params = m.parameters();
+    load_optimizer_state(
+        &mut Adam::new(0.01),
+        &params,
+        &with_step(Tensor::from_vec(vec![2.0f32], &[1])),
+    )
+    .expect("a whole number");
+}
+
+#[test]
+fn scalars_must_be_one_dimensional() {
+    let (m, mut state) = trained_state(&mut NAdam::new(0.01));
+    let scalars = state["0.weight.scalars"].to_vec::<f64>();
+    state.insert(
+        "0.weight.scalars".to_string(),
+        Tensor::from_vec(scalars, &[1, 1]),
+    );
+    assert_eq!(
+        load_error(&mut NAdam::new(0.01), &m, &state),
+        "optimizer state: \"0.weight.scalars\" has shape [1, 1], but scalars are a 1-D tensor"
+    );
+}
+
+#[test]
+fn buffers_without_a_step_or_out_of_sequence_are_refused() {
+    let (m, state) = trained_state(&mut Adam::new(0.01));
+    let mut no_step = state.clone();
+    no_step.remove("0.weight.step");
+    assert_eq!(
+        load_error(&mut Adam::new(0.01), &m, &no_step),
+        "the weights have no tensor named \"0.weight.step\", which the model needs"
+    );
+    let mut stray = state.clone();
+    let buffer = stray["0.weight.buffer.0"].clone();
+    stray.insert("0.weight.buffer.7".to_string(), buffer);
+    assert_eq!(
+        load_error(&mut Adam::new(0.01), &m, &stray),
+        "the weights have a tensor named \"0.weight.buffer.7\", which the model does not have"
     );
 }

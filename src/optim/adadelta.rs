@@ -116,6 +116,7 @@ impl UpdateRule for Adadelta {
         param: &mut [T],
         grad: &[T],
         buffers: &mut [&mut [T]],
+        _: usize,
         _: &mut Vec<f64>,
     ) {
         let (rho, one_minus_rho, eps) = (T::c(self.rho), T::c(1.0 - self.rho), T::c(self.eps));
@@ -140,12 +141,10 @@ impl UpdateRule for Adadelta {
 impl Optimizer for Adadelta {
     fn step(&mut self, params: &mut [&mut Param], grads: &Gradients) {
         self.validate();
-        let mut states = std::mem::take(&mut self.states);
-        states.apply(self, params, grads);
-        self.states = states;
+        ParamStates::apply_own_rule(self, params, grads);
     }
 
-    optimizer_accessors!();
+    optimizer_accessors!(|this| this);
 }
 
 #[cfg(test)]

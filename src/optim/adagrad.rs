@@ -135,6 +135,7 @@ impl UpdateRule for Adagrad {
         param: &mut [T],
         grad: &[T],
         buffers: &mut [&mut [T]],
+        _: usize,
         _: &mut Vec<f64>,
     ) {
         let clr = self.lr / (1.0 + (step - 1) as f64 * self.lr_decay);
@@ -155,12 +156,10 @@ impl UpdateRule for Adagrad {
 impl Optimizer for Adagrad {
     fn step(&mut self, params: &mut [&mut Param], grads: &Gradients) {
         self.validate();
-        let mut states = std::mem::take(&mut self.states);
-        states.apply(self, params, grads);
-        self.states = states;
+        ParamStates::apply_own_rule(self, params, grads);
     }
 
-    optimizer_accessors!();
+    optimizer_accessors!(|this| this);
 }
 
 #[cfg(test)]

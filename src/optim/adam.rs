@@ -129,7 +129,7 @@ impl Optimizer for Adam {
         self.states.apply(&rule, params, grads);
     }
 
-    optimizer_accessors!();
+    optimizer_accessors!(|this| this.rule());
 }
 
 /// `torch.optim.AdamW`: [`Adam`] with decoupled weight decay, default
@@ -232,7 +232,7 @@ impl Optimizer for AdamW {
         self.states.apply(&rule, params, grads);
     }
 
-    optimizer_accessors!();
+    optimizer_accessors!(|this| this.rule());
 }
 
 /// The update both Adam and AdamW run.
@@ -289,6 +289,7 @@ impl UpdateRule for AdamRule {
         param: &mut [T],
         grad: &[T],
         buffers: &mut [&mut [T]],
+        _: usize,
         _: &mut Vec<f64>,
     ) {
         assert_eq!(

@@ -121,6 +121,7 @@ impl UpdateRule for Adamax {
         param: &mut [T],
         grad: &[T],
         buffers: &mut [&mut [T]],
+        _: usize,
         _: &mut Vec<f64>,
     ) {
         let (beta1, beta2) = self.betas;
@@ -145,12 +146,10 @@ impl UpdateRule for Adamax {
 impl Optimizer for Adamax {
     fn step(&mut self, params: &mut [&mut Param], grads: &Gradients) {
         self.validate();
-        let mut states = std::mem::take(&mut self.states);
-        states.apply(self, params, grads);
-        self.states = states;
+        ParamStates::apply_own_rule(self, params, grads);
     }
 
-    optimizer_accessors!();
+    optimizer_accessors!(|this| this);
 }
 
 #[cfg(test)]

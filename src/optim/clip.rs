@@ -2,6 +2,7 @@
 //! PyTorch's semantics (`torch.nn.utils.clip_grad_norm_` and
 //! `clip_grad_value_`).
 
+use super::max_abs;
 use crate::autograd::Gradients;
 use crate::nn::Param;
 use crate::tensor::Storage;
@@ -12,7 +13,9 @@ use crate::tensor::Storage;
 ///
 /// As in PyTorch, the norm is that of all gradients viewed as one vector
 /// (`f64::INFINITY` for the largest magnitude), and every gradient is
-/// multiplied by `min(1, max_norm / (norm + 1e-6))`.
+/// multiplied by `min(1, max_norm / (norm + 1e-6))`. A NaN propagates as
+/// there: if any gradient element is NaN the norm is NaN, and so is that
+/// factor (PyTorch's clamp keeps NaN), which makes every gradient NaN.
 pub fn clip_grad_norm(
     grads: &mut Gradients,
     params: &[&Param],
@@ -35,7 +38,13 @@ pub fn clip_grad_norm(
         }
     }
     let total = vector_norm(&norms, norm_type);
-    let scale = (max_norm / (total + 1e-6)).min(1.0);
+    // `f64::min` would turn a NaN ratio into 1; `torch.clamp` keeps it.
+    let ratio = max_norm / (total + 1e-6);
+    let scale = if ratio.is_nan() {
+        ratio
+    } else {
+        ratio.min(1.0)
+    };
     for param in params {
         if let Some(g) = grads.get_mut(param) {
             scale_in_place(g.storage_mut("clip_grad_norm"), scale);
@@ -67,7 +76,7 @@ pub fn clip_grad_value(grads: &mut Gradients, params: &[&Param], clip_value: f64
 
 fn vector_norm(values: &[f64], p: f64) -> f64 {
     if p.is_infinite() {
-        values.iter().fold(0.0, |m, v| m.max(v.abs()))
+        max_abs(values.iter().copied())
     } else if p == 2.0 {
         values.iter().map(|v| v * v).sum::<f64>().sqrt()
     } else {
@@ -125,5 +134,48 @@ mod tests {
         clip_grad_value(&mut grads, &[&a, &b], 3.5);
         assert_eq!(grads[&a].to_vec::<f64>(), vec![3.0, 0.0]);
         assert_eq!(grads[&b].to_vec::<f64>(), vec![3.5]);
+    }
+
+    /// Gradients [NaN, 0] and [4] (a NaN first, where `f64::max` drops it).
+    fn setup_nan() -> (Param, Param, Gradients) {
+        let a = Param::new(Tensor::from_vec(vec![1.0f64, 1.0], &[2]));
+        let b = Param::new(Tensor::from_vec(vec![1.0f64], &[1]));
+        let loss =
+            (&*a * &Tensor::from_vec(vec![f64::NAN, 0.0], &[2])).sum_all() + (&*b * 4.0).sum_all();
+        let grads = loss.backward();
+        assert!(grads[&a].to_vec::<f64>()[0].is_nan());
+        (a, b, grads)
+    }
+
+    #[test]
+    fn a_nan_gradient_makes_the_norm_and_every_gradient_nan_as_in_pytorch() {
+        for norm_type in [2.0, 1.0, 3.0, f64::INFINITY] {
+            let (a, b, mut grads) = setup_nan();
+            let norm = clip_grad_norm(&mut grads, &[&a, &b], 1.0, norm_type);
+            assert!(norm.is_nan(), "norm_type {norm_type}: {norm}");
+            // min(1, max_norm/(NaN + 1e-6)) is NaN, and multiplies them all.
+            for g in [&grads[&a], &grads[&b]] {
+                assert!(
+                    g.to_vec::<f64>().iter().all(|v| v.is_nan()),
+                    "norm_type {norm_type}: {:?}",
+                    g.to_vec::<f64>()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_infinity_norm_is_nan_wherever_the_nan_is() {
+        // The NaN after larger values, and in the second parameter.
+        let a = Param::new(Tensor::from_vec(vec![1.0f64], &[1]));
+        let b = Param::new(Tensor::from_vec(vec![1.0f64, 1.0], &[2]));
+        let loss =
+            (&*a * 5.0).sum_all() + (&*b * &Tensor::from_vec(vec![-2.0, f64::NAN], &[2])).sum_all();
+        let mut grads = loss.backward();
+        let norm = clip_grad_norm(&mut grads, &[&a, &b], 100.0, f64::INFINITY);
+        assert!(norm.is_nan(), "{norm}");
+        assert!(grads[&a].to_vec::<f64>()[0].is_nan());
+        assert_eq!(max_abs([3.0, -7.0, 2.0]), 7.0);
+        assert!(max_abs([f64::NAN, 7.0]).is_nan() && max_abs([7.0, f64::NAN]).is_nan());
     }
 }

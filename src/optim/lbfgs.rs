@@ -8,6 +8,7 @@
 
 use std::collections::VecDeque;
 
+use super::max_abs;
 use crate::autograd::Gradients;
 use crate::nn::Param;
 use crate::tensor::DType;
@@ -280,7 +281,7 @@ impl Lbfgs {
         state.func_evals += 1;
 
         // Already stationary: leave everything, the memory included, as is.
-        let mut opt_cond = max_abs(&flat_grad) <= tolerance_grad;
+        let mut opt_cond = max_abs(flat_grad.iter().copied()) <= tolerance_grad;
         if opt_cond {
             return orig_loss;
         }
@@ -379,7 +380,7 @@ impl Lbfgs {
                     state.t = t;
                     ls_func_evals = evals;
                     add_scaled(params, state.t, &state.d);
-                    opt_cond = max_abs(&flat_grad) <= tolerance_grad;
+                    opt_cond = max_abs(flat_grad.iter().copied()) <= tolerance_grad;
                 }
                 None => {
                     add_scaled(params, state.t, &state.d);
@@ -388,7 +389,7 @@ impl Lbfgs {
                     // stochastic loss it would be a wasted sample).
                     if n_iter != max_iter {
                         (loss, flat_grad) = evaluate(params, closure);
-                        opt_cond = max_abs(&flat_grad) <= tolerance_grad;
+                        opt_cond = max_abs(flat_grad.iter().copied()) <= tolerance_grad;
                         ls_func_evals = 1;
                     }
                 }
@@ -401,7 +402,8 @@ impl Lbfgs {
                 break;
             }
             let t = state.t;
-            if max_abs_scaled(&state.d, t) <= tolerance_change {
+            // PyTorch's `d.mul(t).abs().max()`.
+            if max_abs(state.d.iter().map(|d| d * t)) <= tolerance_change {
                 break;
             }
             let prev_loss = state.prev_loss.expect("set in this iteration");
@@ -526,7 +528,7 @@ fn strong_wolfe(
         tolerance_change,
         max_ls,
     } = settings;
-    let d_norm = max_abs(d);
+    let d_norm = max_abs(d.iter().copied());
     let (mut f_new, mut g_new) = obj_func(t);
     let mut ls_func_evals = 1;
     let mut gtd_new = dot(&g_new, d);
@@ -685,30 +687,6 @@ fn axpy(y: &mut [f64], alpha: f64, x: &[f64]) {
     for (y, x) in y.iter_mut().zip(x) {
         *y = alpha.mul_add(*x, *y);
     }
-}
-
-/// max |vᵢ|, NaN if any element is NaN (as `tensor.abs().max()`), so a
-/// NaN gradient never passes a "small enough" test.
-fn max_abs(v: &[f64]) -> f64 {
-    v.iter().fold(0.0, |m: f64, x| {
-        if x.is_nan() || m.is_nan() {
-            f64::NAN
-        } else {
-            m.max(x.abs())
-        }
-    })
-}
-
-/// max |t·vᵢ| (PyTorch's `d.mul(t).abs().max()`).
-fn max_abs_scaled(v: &[f64], t: f64) -> f64 {
-    v.iter().fold(0.0, |m: f64, x| {
-        let x = x * t;
-        if x.is_nan() || m.is_nan() {
-            f64::NAN
-        } else {
-            m.max(x.abs())
-        }
-    })
 }
 
 /// Calls `closure` at the current parameters and returns the loss and the

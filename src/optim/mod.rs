@@ -4,7 +4,7 @@
 //! Every optimizer keeps per-parameter state (a step count and buffers
 //! shaped like the parameter) keyed by the parameter's id, and updates each
 //! parameter in place with a small kernel over slices. The loop over
-//! parameters is shared ([`ParamStates::apply`]).
+//! parameters is shared (`ParamStates::apply`).
 //!
 //! ```
 //! use nabla::nn::Param;
@@ -21,15 +21,25 @@
 //! ```
 
 /// The [`Optimizer`] methods every first-order optimizer implements the
-/// same way, from its `lr` and `states` fields.
+/// same way, from its `lr` and `states` fields and its [`UpdateRule`]:
+/// `optimizer_accessors!(|this| this)` when the optimizer is its own rule,
+/// `optimizer_accessors!(|this| this.rule())` when it builds one.
 macro_rules! optimizer_accessors {
-    () => {
+    (|$this:ident| $rule:expr) => {
         fn lr(&self) -> f64 {
             self.lr
         }
 
         fn set_lr(&mut self, lr: f64) {
             self.lr = lr;
+        }
+
+        fn buffers_per_param(&self) -> usize {
+            // `self` written at the call site would not name this method's
+            // receiver (macro hygiene), so the rule gets it as `$this`.
+            use $crate::optim::UpdateRule as _;
+            let $this = self;
+            ($rule).buffers()
         }
 
         fn states(&self) -> &$crate::optim::ParamStates {
@@ -60,7 +70,7 @@ pub use adadelta::*;
 pub use adagrad::*;
 pub use adam::*;
 pub use adamax::*;
-pub use checkpoint::{load_optimizer_state, optimizer_state_dict};
+pub use checkpoint::{OptimizerStateError, load_optimizer_state, optimizer_state_dict};
 pub use clip::{clip_grad_norm, clip_grad_value};
 pub use lbfgs::*;
 pub use nadam::*;
@@ -72,7 +82,7 @@ pub use sgd::Sgd;
 
 use crate::autograd::Gradients;
 use crate::nn::Param;
-use crate::tensor::{DType, Element, IdMap, Storage};
+use crate::tensor::{DType, Element, IdMap, Storage, Tensor};
 
 /// Updates parameters from their gradients.
 pub trait Optimizer {
@@ -85,6 +95,26 @@ pub trait Optimizer {
 
     /// Changes the learning rate (what a schedule does between steps).
     fn set_lr(&mut self, lr: f64);
+
+    /// How many buffers a parameter's state gets with the current settings
+    /// (Adam: 2, or 3 with AMSGrad); each optimizer documents their order.
+    /// Loading a checkpoint checks the saved states against it.
+    fn buffers_per_param(&self) -> usize;
+
+    /// Whether a state holding `count` buffers can be stepped with the
+    /// current settings: exactly [`Optimizer::buffers_per_param`], unless
+    /// the optimizer documents otherwise (SGD, which like PyTorch creates
+    /// its momentum buffer when momentum is first used and keeps it when
+    /// momentum is switched off, accepts 0 or 1).
+    fn accepts_buffer_count(&self, count: usize) -> bool {
+        count == self.buffers_per_param()
+    }
+
+    /// How many entries of [`ParamState::scalars`] a parameter's state has
+    /// once it has been updated (NAdam: 1; the others: 0).
+    fn scalars_per_param(&self) -> usize {
+        0
+    }
 
     /// The per-parameter state.
     fn states(&self) -> &ParamStates;
@@ -115,13 +145,25 @@ pub(crate) trait UpdateRule {
         0.0
     }
 
-    /// Updates `param` in place. `step` counts from 1 at the first update.
+    /// Whether the buffers an existing state lacks are created when first
+    /// needed, as PyTorch's SGD creates its momentum buffer the first time
+    /// momentum is used. Otherwise (the default) the state keeps the
+    /// buffers it was created with, and `update` rejects a mismatch.
+    fn creates_buffers_lazily(&self) -> bool {
+        false
+    }
+
+    /// Updates `param` in place. `step` counts from 1 at the first update;
+    /// the last `new_buffers` of `buffers` were created (at their initial
+    /// values) for this update: all of them at a parameter's first update,
+    /// and lazily created ones later.
     fn update<T: Element>(
         &self,
         step: u64,
         param: &mut [T],
         grad: &[T],
         buffers: &mut [&mut [T]],
+        new_buffers: usize,
         scalars: &mut Vec<f64>,
     );
 }
@@ -154,7 +196,9 @@ impl ParamStates {
         self.by_id.insert(param.id(), state);
     }
 
-    /// Applies `rule` to every parameter with a gradient.
+    /// Applies `rule` to every parameter with a gradient. A parameter's
+    /// step count is advanced once its update has run, so an update that
+    /// panics (a setting changed after the first step) leaves it as it was.
     pub(crate) fn apply<R: UpdateRule>(
         &mut self,
         rule: &R,
@@ -173,19 +217,50 @@ impl ParamStates {
                 param.shape(),
                 param.dtype()
             );
-            let state = self.by_id.entry(param.id()).or_insert_with(|| ParamState {
-                step: 0,
-                buffers: (0..rule.buffers())
-                    .map(|i| filled(param.numel(), rule.initial_value(i), param.dtype()))
-                    .collect(),
-                scalars: Vec::new(),
+            let (numel, dtype, wanted) = (param.numel(), param.dtype(), rule.buffers());
+            let new_buffer = |index| filled(numel, rule.initial_value(index), dtype);
+            let mut new_buffers = 0;
+            let state = self.by_id.entry(param.id()).or_insert_with(|| {
+                new_buffers = wanted;
+                ParamState {
+                    step: 0,
+                    buffers: (0..wanted).map(new_buffer).collect(),
+                    scalars: Vec::new(),
+                }
             });
-            state.step += 1;
-            let step = state.step;
-            match param.dtype() {
-                DType::F32 => update_typed::<f32, R>(rule, step, param, grad.as_slice(), state),
-                DType::F64 => update_typed::<f64, R>(rule, step, param, grad.as_slice(), state),
+            if rule.creates_buffers_lazily() {
+                while state.buffers.len() < wanted {
+                    state.buffers.push(new_buffer(state.buffers.len()));
+                    new_buffers += 1;
+                }
             }
+            let step = state.step + 1;
+            match dtype {
+                DType::F32 => update_typed::<f32, R>(rule, step, new_buffers, param, grad, state),
+                DType::F64 => update_typed::<f64, R>(rule, step, new_buffers, param, grad, state),
+            }
+            state.step = step;
+        }
+    }
+
+    /// [`ParamStates::apply`] for an optimizer that is its own update rule.
+    /// The rule borrows the optimizer, so its states are taken out for the
+    /// update, and put back even if the update panics.
+    pub(crate) fn apply_own_rule<O: Optimizer + UpdateRule>(
+        optimizer: &mut O,
+        params: &mut [&mut Param],
+        grads: &Gradients,
+    ) {
+        let mut states = std::mem::take(optimizer.states_mut());
+        // Unwind safety: on a panic the states are put back as the
+        // interrupted loop left them, which is what an optimizer holding a
+        // separate rule (Adam) keeps too.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            states.apply(&*optimizer, params, grads);
+        }));
+        *optimizer.states_mut() = states;
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
         }
     }
 }
@@ -193,17 +268,32 @@ impl ParamStates {
 fn update_typed<T: Element, R: UpdateRule>(
     rule: &R,
     step: u64,
+    new_buffers: usize,
     param: &mut Param,
-    grad: &[T],
+    grad: &Tensor,
     state: &mut ParamState,
 ) {
+    let grad = grad.as_slice::<T>();
     let mut buffers: Vec<&mut [T]> = state
         .buffers
         .iter_mut()
         .map(|b| T::slice_mut(b).expect("buffers have the parameter's dtype"))
         .collect();
     let scalars = &mut state.scalars;
-    param.update::<T>(|p| rule.update(step, p, grad, &mut buffers, scalars));
+    param.update::<T>(|p| rule.update(step, p, grad, &mut buffers, new_buffers, scalars));
+}
+
+/// max |vᵢ| (0 for no values), NaN if any value is NaN, as PyTorch's
+/// `v.abs().max()`; `f64::max` would drop the NaN. So a NaN gradient never
+/// passes a "small enough" test, and a NaN norm propagates.
+pub(crate) fn max_abs(values: impl IntoIterator<Item = f64>) -> f64 {
+    values.into_iter().fold(0.0, |m: f64, x| {
+        if m.is_nan() || x.is_nan() {
+            f64::NAN
+        } else {
+            m.max(x.abs())
+        }
+    })
 }
 
 fn filled(len: usize, value: f64, dtype: DType) -> Storage {

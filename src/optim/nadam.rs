@@ -26,6 +26,14 @@ use crate::tensor::Element;
 /// Buffers, in order: `exp_avg` (m) and `exp_avg_sq` (v); the running
 /// product `P` (`mu_product`) is the one entry of [`ParamState::scalars`].
 ///
+/// `P` is kept in f64 whatever the parameters' dtype. PyTorch keeps
+/// `mu_product` as a one-element tensor of its scalar dtype: float64 when
+/// working in float64 (`torch.get_default_dtype()` float64), where this
+/// matches PyTorch exactly; float32 otherwise, rounding `P` to float32 at
+/// every step. In float32 `P` is therefore kept more precisely here than
+/// in PyTorch's float32 tensor, and the step coefficients built from it
+/// can differ from PyTorch's in their last float32 bits.
+///
 /// Dozat (2016), "Incorporating Nesterov Momentum into Adam"; decoupled
 /// weight decay: Loshchilov & Hutter (2019).
 ///
@@ -156,6 +164,7 @@ impl UpdateRule for NAdam {
         param: &mut [T],
         grad: &[T],
         buffers: &mut [&mut [T]],
+        _: usize,
         scalars: &mut Vec<f64>,
     ) {
         let (beta1, beta2) = self.betas;
@@ -202,12 +211,15 @@ impl UpdateRule for NAdam {
 impl Optimizer for NAdam {
     fn step(&mut self, params: &mut [&mut Param], grads: &Gradients) {
         self.validate();
-        let mut states = std::mem::take(&mut self.states);
-        states.apply(self, params, grads);
-        self.states = states;
+        ParamStates::apply_own_rule(self, params, grads);
     }
 
-    optimizer_accessors!();
+    optimizer_accessors!(|this| this);
+
+    /// The running product `mu_product`.
+    fn scalars_per_param(&self) -> usize {
+        1
+    }
 }
 
 #[cfg(test)]

@@ -217,8 +217,8 @@ impl Newton {
         closure: &mut dyn FnMut(&[&Param]) -> (f64, Gradients),
     ) -> Result<NewtonStep, NewtonError> {
         assert!(
-            self.lr.is_finite(),
-            "Newton: lr must be finite, got {}",
+            self.lr >= 0.0 && self.lr.is_finite(),
+            "Newton: lr must be finite and at least 0, got {}",
             self.lr
         );
         assert!(
@@ -439,6 +439,22 @@ mod tests {
         // A positive definite matrix keeps the damping asked for.
         let (_, tau) = damped_cholesky(&[2.0, 1.0, 1.0, 2.0], 2, 0.25).unwrap();
         assert_eq!(tau, 0.25);
+    }
+
+    #[test]
+    #[should_panic(expected = "Newton: lr must be finite and at least 0, got -1")]
+    fn negative_lr_is_rejected() {
+        let mut x = Param::new(Tensor::from_vec(vec![1.0f64], &[1]));
+        let _ = Newton::new().lr(-1.0).step(&mut [&mut x], &mut quartic);
+    }
+
+    #[test]
+    #[should_panic(expected = "Newton: damping must be finite and at least 0, got -0.5")]
+    fn negative_damping_is_rejected() {
+        let mut x = Param::new(Tensor::from_vec(vec![1.0f64], &[1]));
+        let _ = Newton::new()
+            .damping(-0.5)
+            .step(&mut [&mut x], &mut quartic);
     }
 
     #[test]

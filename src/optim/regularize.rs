@@ -6,24 +6,27 @@ use crate::tensor::{Element, Tensor};
 
 /// `λ/2 · Σ w²` over `params`: added to the loss, its gradient `λ·w` is
 /// exactly coupled weight decay `λ`.
+///
+/// Panics if `params` is empty: the penalty is a scalar of the parameters'
+/// dtype, and with none there is no dtype to give it (a zero of a guessed
+/// one would only fail later, when added to a loss of the other dtype).
 pub fn l2_penalty(params: &[&Param], lambda: f64) -> Tensor {
-    penalty(params, |w| w.square()) * (0.5 * lambda)
+    penalty("l2_penalty", params, |w| w.square()) * (0.5 * lambda)
 }
 
 /// `λ · Σ |w|` over `params`, the lasso penalty (its gradient is `λ·sign(w)`).
+///
+/// Panics if `params` is empty, as [`l2_penalty`].
 pub fn l1_penalty(params: &[&Param], lambda: f64) -> Tensor {
-    penalty(params, Tensor::abs) * lambda
+    penalty("l1_penalty", params, Tensor::abs) * lambda
 }
 
-fn penalty(params: &[&Param], per_element: impl Fn(&Tensor) -> Tensor) -> Tensor {
-    let first = params
-        .first()
-        .expect("a penalty needs at least one parameter");
-    params
-        .iter()
-        .map(|p| per_element(p).sum_all())
-        .reduce(|a, b| a + b)
-        .unwrap_or_else(|| Tensor::zeros(&[], first.dtype()))
+fn penalty(name: &str, params: &[&Param], per_element: impl Fn(&Tensor) -> Tensor) -> Tensor {
+    let mut terms = params.iter().map(|p| per_element(p).sum_all());
+    let first = terms.next().unwrap_or_else(|| {
+        panic!("{name}: no parameters given (the penalty takes their dtype, so needs at least one)")
+    });
+    terms.fold(first, |sum, term| sum + term)
 }
 
 /// The max-norm constraint (Srivastava et al., 2014): rescales each row of
@@ -78,6 +81,12 @@ mod tests {
         let l1 = l1_penalty(&[&w], 0.5);
         assert_eq!(l1.item(), 3.5);
         assert_eq!(l1.backward()[&w].to_vec::<f64>(), vec![0.5, -0.5]);
+    }
+
+    #[test]
+    #[should_panic(expected = "l2_penalty: no parameters given")]
+    fn a_penalty_over_no_parameters_is_refused() {
+        l2_penalty(&[], 0.1);
     }
 
     #[test]

@@ -149,6 +149,7 @@ impl UpdateRule for RmsProp {
         param: &mut [T],
         grad: &[T],
         buffers: &mut [&mut [T]],
+        _: usize,
         _: &mut Vec<f64>,
     ) {
         assert_eq!(
@@ -193,12 +194,10 @@ impl UpdateRule for RmsProp {
 impl Optimizer for RmsProp {
     fn step(&mut self, params: &mut [&mut Param], grads: &Gradients) {
         self.validate();
-        let mut states = std::mem::take(&mut self.states);
-        states.apply(self, params, grads);
-        self.states = states;
+        ParamStates::apply_own_rule(self, params, grads);
     }
 
-    optimizer_accessors!();
+    optimizer_accessors!(|this| this);
 }
 
 #[cfg(test)]
@@ -251,6 +250,28 @@ mod tests {
             p.item()
         );
         assert_eq!(opt.states().get(&p).expect("state").buffers.len(), 3);
+    }
+
+    #[test]
+    fn a_setting_changed_after_the_first_step_panics_and_keeps_the_state() {
+        // The state is taken out of the optimizer for the update; the panic
+        // must not lose it, nor count a step that was not made.
+        let mut p = Param::new(Tensor::from_vec(vec![1.0f64], &[1]));
+        let mut opt = RmsProp::new(0.01);
+        let grads = (&*p * 2.0).sum_all().backward();
+        opt.step(&mut [&mut p], &grads);
+        let before = opt.states().get(&p).cloned().expect("state");
+        opt.centered = true;
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            opt.step(&mut [&mut p], &grads);
+        }));
+        let message = *outcome
+            .expect_err("a buffer is missing")
+            .downcast::<String>()
+            .expect("a formatted message");
+        assert!(message.contains("RMSprop: momentum or centered was changed after the first step"));
+        assert_eq!(opt.states().get(&p), Some(&before));
+        assert_eq!(before.step, 1);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! Run: `cargo run --release --example linear_regression`
 
 use nabla::loss::{self, Reduction};
-use nabla::nn::{Linear, Module, Param};
+use nabla::nn::{Linear, Module};
 use nabla::optim::{Optimizer, Sgd};
 use nabla::{DType, Rng, Tensor};
 
@@ -29,9 +29,7 @@ fn main() {
             let prediction = model.forward(&x.index_select(0, batch));
             let cost = loss::mse(&prediction, &y.index_select(0, batch), Reduction::Mean);
             let grads = cost.backward();
-            let mut params: Vec<&mut Param> =
-                model.parameters_mut().into_iter().map(|(_, p)| p).collect();
-            sgd.step(&mut params, &grads);
+            sgd.step(&mut model.params_mut(), &grads);
         }
         if epoch % 10 == 0 || epoch == EPOCHS - 1 {
             let cost = loss::mse(&model.forward(&x), &y, Reduction::Mean);
@@ -51,4 +49,10 @@ fn main() {
         w_error < 1e-2 && b_error < 1e-2,
         "minibatch SGD should recover W and b to 1e-2"
     );
+}
+
+/// `cargo test` runs the example too, so its checks are part of the suite.
+#[test]
+fn checks_hold() {
+    main();
 }

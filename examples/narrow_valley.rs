@@ -1,5 +1,5 @@
-//! Gradient descent against Newton's method in a narrow valley, the third
-//! backprop tutorial's contrast: `f(x, y) = ½(x² + 50y²) + 0.3xy` has
+//! Gradient descent against Newton's method in a narrow valley, a classic
+//! contrast: `f(x, y) = ½(x² + 50y²) + 0.3xy` has
 //! curvatures about 1 and 50, so a step size small enough for the steep
 //! walls (y) crawls along the floor (x) while bouncing from wall to wall,
 //! and one Newton step, which rescales each direction by its curvature,
@@ -65,4 +65,10 @@ fn main() {
         v.iter().all(|v| v.abs() < 1e-8),
         "one Newton step should land on the minimum"
     );
+}
+
+/// `cargo test` runs the example too, so its checks are part of the suite.
+#[test]
+fn checks_hold() {
+    main();
 }

@@ -1,6 +1,6 @@
 //! Gradient descent on `f(x) = x⁴ − 3x³ + 2` from x = 4 with step 0.01,
-//! stopping when a step moves x by less than 1e-5: the first backprop
-//! tutorial's opening example. The analytic minimum is x = 9/4, where
+//! stopping when a step moves x by less than 1e-5: the classic opening
+//! example of gradient descent. The analytic minimum is x = 9/4, where
 //! f'(x) = 4x³ − 9x² = x²(4x − 9) = 0.
 //!
 //! Run: `cargo run --release --example quartic_descent`
@@ -38,4 +38,10 @@ fn main() {
         (x.item() - 2.25).abs() < 5e-4,
         "gradient descent should land on 9/4"
     );
+}
+
+/// `cargo test` runs the example too, so its checks are part of the suite.
+#[test]
+fn checks_hold() {
+    main();
 }

@@ -1,4 +1,4 @@
-//! The XOR network of the classic backprop tutorial, trained with nothing
+//! The XOR network of the classic backprop tutorials, trained with nothing
 //! but tensors and `backward()`: 2 inputs, 3 sigmoid hidden units, 1 sigmoid
 //! output, mean squared error, full-batch gradient descent.
 //!
@@ -63,4 +63,10 @@ fn main() {
         "\n{correct}/4 rows right, {per_step:.2?} per training step (forward + backward + update)"
     );
     assert_eq!(correct, 4, "the network should have learned XOR");
+}
+
+/// `cargo test` runs the example too, so its checks are part of the suite.
+#[test]
+fn checks_hold() {
+    main();
 }

@@ -1,4 +1,4 @@
-//! The first backprop tutorial's XOR network (2-3-1, sigmoid units), trained
+//! The XOR network of the classic backprop tutorials (2-3-1, sigmoid units), trained
 //! by full-batch gradient descent from 20 random initializations, once with
 //! mean squared error and once with cross-entropy: how many runs learn the
 //! truth table with each cost? Then random restarts — train several
@@ -8,7 +8,7 @@
 //! Run: `cargo run --release --example xor_restarts`
 
 use nabla::loss::{self, Reduction};
-use nabla::nn::{Activation, Init, Linear, Module, Param, Sequential};
+use nabla::nn::{Activation, Init, Linear, Module, Sequential};
 use nabla::optim::{Optimizer, Sgd};
 use nabla::{DType, Rng, Tensor, no_grad};
 
@@ -58,9 +58,7 @@ fn train(seed: u64, kind: Cost) -> (Sequential, f64) {
     let mut sgd = Sgd::new(LEARNING_RATE);
     for _ in 0..STEPS {
         let grads = cost(kind, &model.forward(&x), &y).backward();
-        let mut params: Vec<&mut Param> =
-            model.parameters_mut().into_iter().map(|(_, p)| p).collect();
-        sgd.step(&mut params, &grads);
+        sgd.step(&mut model.params_mut(), &grads);
     }
     let final_loss = no_grad(|| cost(kind, &model.forward(&x), &y).item());
     (model, final_loss)
@@ -116,4 +114,10 @@ fn main() {
             "restarts should recover every failed run"
         );
     }
+}
+
+/// `cargo test` runs the example too, so its checks are part of the suite.
+#[test]
+fn checks_hold() {
+    main();
 }

@@ -19,7 +19,10 @@
 //!
 //! Modules: [`tensor`] (the array type, creation, random numbers, GEMM),
 //! [`autograd`] (recording, `backward`, `no_grad`, `gradcheck`), [`ops`]
-//! (every primitive with its backward rule, and the composites).
+//! (every primitive with its backward rule, and the composites), [`nn`]
+//! (layers, initializers, weights by name), [`loss`], [`optim`]
+//! (optimizers, clipping, regularization, schedules, checkpoints), [`io`]
+//! (safetensors files) and, with the `plot` feature, `viz` (charts).
 
 #![warn(missing_docs)]
 

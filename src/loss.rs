@@ -4,7 +4,7 @@
 //! a [`Reduction`] (`Mean` is PyTorch's default). All are composites of the
 //! engine's primitives, so their gradients need no rules of their own.
 //!
-//! The first backprop tutorial's cost is `½·Σ(ŷ − y)²`: that is
+//! The classic backprop tutorials' cost is `½·Σ(ŷ − y)²`: that is
 //! `mse(ŷ, y, Reduction::Sum) * 0.5`, whose gradient is the bare residual
 //! `ŷ − y`.
 //!
@@ -114,8 +114,10 @@ pub fn smooth_l1(prediction: &Tensor, target: &Tensor, beta: f64, reduction: Red
 /// Binary cross-entropy on probabilities, `−(y·log p + (1 − y)·log(1 − p))`.
 ///
 /// As in PyTorch each logarithm is kept at or above −100, so `p = 0` or
-/// `p = 1` gives a large finite loss rather than infinity (the gradient
-/// there is 0). Prefer [`bce_with_logits`] when you have logits.
+/// `p = 1` gives a large finite loss rather than infinity. Unlike PyTorch,
+/// whose backward divides by `max(p(1 − p), 1e-12)`, the gradient of a
+/// clamped logarithm is 0 there, and `log(1 − p)` loses digits for `p`
+/// below about 1e-8: prefer [`bce_with_logits`] whenever you have logits.
 pub fn bce(probability: &Tensor, target: &Tensor, reduction: Reduction) -> Tensor {
     check_same_shape("bce", probability, target);
     let floor = (-100f64).exp();
@@ -124,11 +126,13 @@ pub fn bce(probability: &Tensor, target: &Tensor, reduction: Reduction) -> Tenso
     reduction.apply(-(target * &log_p + (1.0 - target) * &log_not_p))
 }
 
-/// Binary cross-entropy of `σ(x)`, computed from the logits `x` as
-/// `softplus(x) − x·y`: finite and accurate for logits of ±1000.
+/// Binary cross-entropy of `σ(x)`, computed from the logits `x` as PyTorch
+/// does, `max(x, 0) − x·y + log(1 + e^(−|x|))`: finite and accurate for
+/// logits of ±1000, including the tiny losses of confident right answers.
 pub fn bce_with_logits(logits: &Tensor, target: &Tensor, reduction: Reduction) -> Tensor {
     check_same_shape("bce_with_logits", logits, target);
-    reduction.apply(logits.softplus() - logits * target)
+    let per_element = logits.relu() - logits * target + logits.abs().neg().softplus();
+    reduction.apply(per_element)
 }
 
 fn check_classes(loss: &str, scores: &Tensor, classes: &[usize]) {

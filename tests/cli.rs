@@ -63,6 +63,32 @@ fn bad_arguments_are_one_line_errors_with_exit_code_2() {
         (&["gradcheck", "--layers", "0"][..], "a width of at least 1"),
         (&["gradcheck", "--batch", "0"][..], "must be at least 1"),
         (&["gradcheck", "--eps", "-1"][..], "--eps must be positive"),
+        (
+            &[
+                "gradcheck",
+                "--inputs",
+                "9223372036854775809",
+                "--layers",
+                "128",
+                "--batch",
+                "128",
+            ][..],
+            "too large to check",
+        ),
+        (
+            &[
+                "gradcheck",
+                "--inputs",
+                "100000000000",
+                "--layers",
+                "100000000",
+            ][..],
+            "too large to check",
+        ),
+        (
+            &["gradcheck", "--batch", "100000000", "--layers", "4,1"][..],
+            "too large to check",
+        ),
     ] {
         let out = nabla(args);
         let stderr = text(&out.stderr);

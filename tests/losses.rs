@@ -248,3 +248,13 @@ fn every_loss_passes_gradcheck() {
         assert!(report.passed, "{name}: {report}");
     }
 }
+
+/// A confident right answer has a tiny but exact loss, not zero.
+#[test]
+fn bce_with_logits_keeps_tiny_losses() {
+    let x = Tensor::from_vec(vec![25.0f64, -30.0], &[2]);
+    let y = Tensor::from_vec(vec![1.0f64, 0.0], &[2]);
+    let losses = loss::bce_with_logits(&x, &y, Reduction::None).to_vec::<f64>();
+    assert!(close(losses[0], (-25.0f64).exp().ln_1p()), "{losses:?}");
+    assert!(close(losses[1], (-30.0f64).exp().ln_1p()), "{losses:?}");
+}

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use nabla::nn::{Activation, Linear, Module, Param, Sequential, load_state_dict, state_dict};
+use nabla::nn::{Activation, Linear, Module, Sequential, load_state_dict, state_dict};
 use nabla::optim::{Adam, Optimizer, Sgd};
 use nabla::{DType, Rng, Tensor, io};
 use serde_json::Value;
@@ -247,9 +247,7 @@ fn sequential_models_load_pytorch_weights_and_train_like_pytorch() {
                 &[fixture["loss_before_step"][k].as_f64().expect("a loss")],
             );
             let grads = loss.backward();
-            let mut params: Vec<&mut Param> =
-                model.parameters_mut().into_iter().map(|(_, p)| p).collect();
-            opt.step(&mut params, &grads);
+            opt.step(&mut model.params_mut(), &grads);
         }
         for (param_name, param) in model.parameters() {
             assert_close(

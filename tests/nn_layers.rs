@@ -44,7 +44,7 @@ fn names_follow_torch_sequential_state_dict() {
     assert_eq!(
         m.describe(),
         "Sequential(\n  (0): Linear(in_features=4, out_features=8, bias=True)\n  \
-         (1): BatchNorm1d(8, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True)\n  \
+         (1): BatchNorm1d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)\n  \
          (2): ReLU()\n  (3): Dropout(p=0.5, inplace=False)\n  \
          (4): Linear(in_features=8, out_features=3, bias=False)\n)"
     );

@@ -11,7 +11,7 @@
 //! ```
 //!
 //! How it works, in one sitting:
-//! - An op computes its output, then calls [`record`] with its inputs and a
+//! - An op computes its output, then calls `record` with its inputs and a
 //!   *rule* mapping the output's gradient to its inputs' gradients. Nothing
 //!   is recorded when no input requires a gradient or inside [`no_grad`].
 //! - Rules return gradients; only the engine adds them up, so a tensor used
@@ -81,6 +81,9 @@ pub fn is_grad_enabled() -> bool {
 #[must_use = "recording resumes as soon as the guard is dropped"]
 pub struct NoGradGuard {
     previous: bool,
+    /// The mode is per thread, so the guard must be dropped where it was
+    /// made: this marker keeps it from being sent to another thread.
+    _same_thread: std::marker::PhantomData<*const ()>,
 }
 
 impl Drop for NoGradGuard {
@@ -92,7 +95,10 @@ impl Drop for NoGradGuard {
 /// Turns recording off on this thread until the returned guard is dropped.
 pub fn no_grad_guard() -> NoGradGuard {
     let previous = GRAD_ENABLED.with(|enabled| enabled.replace(false));
-    NoGradGuard { previous }
+    NoGradGuard {
+        previous,
+        _same_thread: std::marker::PhantomData,
+    }
 }
 
 /// Runs `f` with recording off: for inference and optimizer updates.

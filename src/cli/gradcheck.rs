@@ -45,6 +45,36 @@ pub struct Args {
     rtol: f64,
 }
 
+/// Each weight costs two forward passes, so the check is for small networks.
+const MAX_WEIGHTS: usize = 100_000;
+/// The largest batch × layer width accepted.
+const MAX_ACTIVATIONS: usize = 10_000_000;
+
+fn too_big() -> Error {
+    Error::Usage(format!(
+        "the network is too large to check by finite differences (at most {MAX_WEIGHTS} weights and \
+         {MAX_ACTIVATIONS} activations per layer); use fewer or narrower --layers or a smaller --batch"
+    ))
+}
+
+/// The number of weights of the stack and its widest layer, or `None` if
+/// they overflow.
+fn size_of_stack(inputs: usize, layers: &[LayerSpec]) -> Option<(usize, usize)> {
+    let (mut width, mut weights, mut widest) = (inputs, 0usize, inputs);
+    for layer in layers {
+        match *layer {
+            LayerSpec::Linear(out) => {
+                weights = weights.checked_add(width.checked_add(1)?.checked_mul(out)?)?;
+                width = out;
+            }
+            LayerSpec::BatchNorm => weights = weights.checked_add(width.checked_mul(2)?)?,
+            LayerSpec::Activation(_) | LayerSpec::Dropout(_) => {}
+        }
+        widest = widest.max(width);
+    }
+    Some((weights, widest))
+}
+
 /// Runs the check and prints one line per parameter tensor.
 pub fn run(args: &Args) -> Result<(), Error> {
     if args.inputs == 0 || args.batch == 0 {
@@ -59,6 +89,15 @@ pub fn run(args: &Args) -> Result<(), Error> {
     }
     let layers =
         LayerSpec::parse_words(&args.layers).map_err(|e| Error::Usage(format!("--layers: {e}")))?;
+    let (weights, widest) = size_of_stack(args.inputs, &layers).ok_or_else(too_big)?;
+    if weights > MAX_WEIGHTS
+        || args
+            .batch
+            .checked_mul(widest)
+            .is_none_or(|n| n > MAX_ACTIVATIONS)
+    {
+        return Err(too_big());
+    }
     let out_width = layers
         .iter()
         .rev()

@@ -146,10 +146,10 @@ impl Module for BatchNorm1d {
 
     fn describe(&self) -> String {
         format!(
-            "BatchNorm1d({}, eps={:e}, momentum={}, affine=True, track_running_stats=True)",
+            "BatchNorm1d({}, eps={}, momentum={}, affine=True, track_running_stats=True)",
             self.weight.numel(),
-            self.eps,
-            self.momentum
+            super::python_float(self.eps),
+            super::python_float(self.momentum)
         )
     }
 }

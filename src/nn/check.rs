@@ -8,7 +8,9 @@ use crate::tensor::{DType, Tensor};
 /// Checks the gradient of `loss(model)` with respect to every parameter of
 /// an f64 `model` against central differences; `report.inputs[i]` belongs
 /// to the `i`-th of `model.parameters()`. Each parameter is moved in place
-/// and restored exactly.
+/// and restored exactly. `loss` must be deterministic: put a model with
+/// dropout in evaluation mode first (each training-mode call draws a new
+/// mask).
 ///
 /// Panics if the model is not f64 (differences in f32 carry no useful digits).
 pub fn gradcheck_module(

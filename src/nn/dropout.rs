@@ -3,7 +3,7 @@
 use std::sync::Mutex;
 
 use super::Module;
-use crate::tensor::{Rng, Tensor};
+use crate::tensor::{DType, Rng, Tensor};
 
 /// Inverted dropout (Srivastava et al., 2014): in training mode each
 /// element is zeroed with probability `p` and the survivors scaled by
@@ -43,22 +43,22 @@ impl Module for Dropout {
             return input.clone();
         }
         let keep_scale = 1.0 / (1.0 - self.p);
-        let mask: Vec<f64> = {
-            let mut rng = self
-                .rng
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            (0..input.numel())
-                .map(|_| {
-                    if rng.uniform() < self.p {
-                        0.0
-                    } else {
-                        keep_scale
-                    }
-                })
-                .collect()
+        let mut rng = self
+            .rng
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut keep = || {
+            if rng.uniform() < self.p {
+                0.0
+            } else {
+                keep_scale
+            }
         };
-        let mask = Tensor::from_vec(mask, input.shape()).to_dtype(input.dtype());
+        let n = input.numel();
+        let mask = match input.dtype() {
+            DType::F32 => Tensor::from_vec((0..n).map(|_| keep() as f32).collect(), input.shape()),
+            DType::F64 => Tensor::from_vec((0..n).map(|_| keep()).collect(), input.shape()),
+        };
         input * &mask
     }
 
@@ -77,8 +77,12 @@ pub struct Flatten;
 
 impl Module for Flatten {
     fn forward(&self, input: &Tensor) -> Tensor {
-        let rows = input.shape().first().copied().unwrap_or(1);
-        input.reshape(&[rows, input.numel() / rows.max(1)])
+        assert!(
+            input.rank() >= 1,
+            "Flatten: expects a batch [N, …], got a scalar"
+        );
+        let rest: usize = input.shape()[1..].iter().product();
+        input.reshape(&[input.shape()[0], rest])
     }
 
     fn describe(&self) -> String {

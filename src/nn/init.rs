@@ -17,8 +17,8 @@ pub enum Init {
         /// Upper bound.
         high: f64,
     },
-    /// Normal with this mean and standard deviation (the first backprop
-    /// tutorial draws weights from N(0, 5): `Normal { mean: 0.0, std: 5.0 }`).
+    /// Normal with this mean and standard deviation (the classic backprop
+    /// tutorials draw weights from N(0, 5): `Normal { mean: 0.0, std: 5.0 }`).
     Normal {
         /// Mean.
         mean: f64,
@@ -122,7 +122,12 @@ impl Init {
             Init::Uniform { low, high } => Tensor::uniform(&shape, low, high, dtype, rng),
             Init::Normal { mean, std } => Tensor::normal(&shape, mean, std, dtype, rng),
             Init::PyTorchDefault => {
-                let bound = 1.0 / (in_features as f64).sqrt();
+                // PyTorch: a layer without inputs gets a zero bias.
+                let bound = if in_features == 0 {
+                    0.0
+                } else {
+                    1.0 / (in_features as f64).sqrt()
+                };
                 Tensor::uniform(&shape, -bound, bound, dtype, rng)
             }
             Init::Zeros

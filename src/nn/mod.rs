@@ -56,6 +56,12 @@ pub trait Module: Send + Sync {
         Vec::new()
     }
 
+    /// Every parameter, mutably, without names: what an optimizer's `step`
+    /// takes (`opt.step(&mut model.params_mut(), &grads)`).
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        self.parameters_mut().into_iter().map(|(_, p)| p).collect()
+    }
+
     /// State that is not trained but saved with the weights (batch
     /// normalization's running statistics), by `state_dict` name.
     fn buffers(&self) -> Vec<(String, Tensor)> {
@@ -73,6 +79,22 @@ pub trait Module: Send + Sync {
 
     /// PyTorch's `repr` of the layer, e.g. `Linear(in_features=2, out_features=3, bias=True)`.
     fn describe(&self) -> String;
+}
+
+/// A float as Python's `repr` writes it (`1e-05`, `0.1`), for
+/// [`Module::describe`] strings that match PyTorch's.
+pub(crate) fn python_float(value: f64) -> String {
+    let shortest = format!("{value:?}");
+    match shortest.split_once('e') {
+        Some((mantissa, exponent)) => {
+            let (sign, digits) = match exponent.strip_prefix('-') {
+                Some(digits) => ("-", digits),
+                None => ("+", exponent),
+            };
+            format!("{mantissa}e{sign}{digits:0>2}")
+        }
+        None => shortest,
+    }
 }
 
 /// The number of scalar parameters of a module.

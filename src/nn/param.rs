@@ -9,8 +9,17 @@ use crate::tensor::{Element, Tensor};
 ///
 /// It dereferences to its [`Tensor`], so it is used in ops directly:
 /// `x.matmul_t(&layer.weight, false, true)`.
-#[derive(Clone, Debug)]
+///
+/// Cloning makes a new parameter with the same values and its own id (as
+/// `copy.deepcopy` in PyTorch), so two clones train independently.
+#[derive(Debug)]
 pub struct Param(Tensor);
+
+impl Clone for Param {
+    fn clone(&self) -> Param {
+        Param::new(self.0.clone())
+    }
+}
 
 impl Param {
     /// Makes `value` trainable (a fresh leaf holding the same elements).

@@ -93,7 +93,7 @@ impl Tensor {
 
     /// Elementwise choice: `a` where `condition` is non-zero, else `b` (all
     /// three broadcast together; `condition` gets no gradient). Derivatives:
-    /// the gradient masked to the chosen side. Dropout is `where` against zero.
+    /// the gradient masked to the chosen side.
     pub fn where_cond(condition: &Tensor, a: &Tensor, b: &Tensor) -> Tensor {
         let shape = shape::broadcast_shapes(a.shape(), b.shape())
             .and_then(|s| shape::broadcast_shapes(&s, condition.shape()))

@@ -22,9 +22,10 @@ impl Tensor {
     /// `log Σ exp(x)` along `axes`, computed as `m + log Σ exp(x − m)` with
     /// `m` the (detached) maximum, so large inputs do not overflow.
     pub fn logsumexp(&self, axes: &[isize], keepdim: bool) -> Tensor {
-        // A new leaf, so the shift is outside the graph; an all −∞ (or +∞)
-        // slice gets a shift of 0, so x − m is not NaN.
-        let max = self.max(axes, true);
+        // The shift stays outside the graph (its gradient contributions
+        // cancel exactly); an all −∞ (or +∞) slice gets a shift of 0, so
+        // x − m is not NaN.
+        let max = crate::no_grad(|| self.max(axes, true));
         let finite = map_storage!(max.storage(), v => {
             v.iter().map(|&m| if m.is_finite() { m } else { Element::c(0.0) }).collect()
         });
@@ -45,7 +46,8 @@ impl Tensor {
 
     /// `exp(x) / Σ exp(x)` along `axis`, shifted by the maximum for stability.
     pub fn softmax(&self, axis: isize) -> Tensor {
-        let shifted = (self - &self.max(&[axis], true).detach()).exp();
+        let shift = crate::no_grad(|| self.max(&[axis], true));
+        let shifted = (self - &shift).exp();
         &shifted / &shifted.sum(&[axis], true)
     }
 

@@ -108,12 +108,22 @@ unary_op!(
     Powf,
     "powf",
     |x, s| x.powf(T::c(s.exponent)),
-    |x, y, s| T::c(s.exponent) * x.powf(T::c(s.exponent - 1.0))
+    // x⁰ is constant: its derivative is 0 even at x = 0, where the formula
+    // below would give 0·0⁻¹ = NaN.
+    |x, y, s| if s.exponent == 0.0 {
+        T::zero()
+    } else {
+        T::c(s.exponent) * x.powf(T::c(s.exponent - 1.0))
+    }
 );
 unary_op!(
     Clamp,
     "clamp",
-    |x, s| x.max(T::c(s.min)).min(T::c(s.max)),
+    |x, s| if x.is_nan() {
+        x
+    } else {
+        x.max(T::c(s.min)).min(T::c(s.max))
+    },
     |x, y, s| if x >= T::c(s.min) && x <= T::c(s.max) {
         T::one()
     } else {
@@ -126,7 +136,11 @@ unary_op!(Tanh, "tanh", |x| x.tanh(), |x, y| T::one() - y * y);
 unary_op!(
     Relu,
     "relu",
-    |x| if x > T::zero() { x } else { T::zero() },
+    |x| if x > T::zero() || x.is_nan() {
+        x
+    } else {
+        T::zero()
+    },
     |x, y| if x > T::zero() { T::one() } else { T::zero() }
 );
 unary_op!(
@@ -226,8 +240,8 @@ impl Tensor {
         unary(self, Abs)
     }
 
-    /// Limits every element to `[min, max]`. Derivative: 1 inside the
-    /// closed interval, 0 outside (as PyTorch).
+    /// Limits every element to `[min, max]` (NaN stays NaN). Derivative: 1
+    /// inside the closed interval, 0 outside (as PyTorch).
     pub fn clamp(&self, min: f64, max: f64) -> Tensor {
         assert!(min <= max, "clamp: min {min} exceeds max {max}");
         unary(self, Clamp { min, max })
@@ -243,7 +257,7 @@ impl Tensor {
         unary(self, Tanh)
     }
 
-    /// `max(x, 0)`. Derivative: 1 for `x > 0`, else 0.
+    /// `max(x, 0)` (NaN stays NaN). Derivative: 1 for `x > 0`, else 0.
     pub fn relu(&self) -> Tensor {
         unary(self, Relu)
     }
@@ -289,6 +303,17 @@ mod tests {
         let gelu = values(x.gelu());
         assert!((gelu[0] - -0.045_500_263_896_358_42).abs() < 1e-15);
         assert!((gelu[2] - 1.399_789_198_096_713).abs() < 1e-15);
+    }
+
+    #[test]
+    fn nan_passes_through_relu_and_clamp_and_x_to_the_zero_has_gradient_zero() {
+        let x = Tensor::from_vec(vec![f64::NAN], &[1]);
+        assert!(x.relu().item().is_nan());
+        assert!(x.clamp(-1.0, 1.0).item().is_nan());
+        let zero = Tensor::from_vec(vec![0.0f64], &[1]).with_requires_grad(true);
+        let y = zero.powf(0.0).sum_all();
+        assert_eq!(y.item(), 1.0);
+        assert_eq!(y.backward()[&zero].item(), 0.0);
     }
 
     #[test]

@@ -27,7 +27,7 @@ fn strided_copy<T: Element>(src: &[T], out_shape: &[usize], src_strides: &[usize
         }
     }
     let mut out = Vec::with_capacity(shape::numel(out_shape));
-    if out.capacity() > 0 {
+    if shape::numel(out_shape) > 0 {
         walk(src, out_shape, src_strides, 0, &mut out);
     }
     out

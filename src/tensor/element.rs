@@ -66,7 +66,7 @@ impl Storage {
         self.len() == 0
     }
 
-    /// The elements converted to `dtype` (a cheap clone if already of it).
+    /// The elements converted to `dtype` (a copy if already of it).
     pub fn to_dtype(&self, dtype: DType) -> Storage {
         match (self, dtype) {
             (Storage::F32(v), DType::F64) => Storage::F64(v.iter().map(|&x| x as f64).collect()),

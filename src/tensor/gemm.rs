@@ -56,15 +56,19 @@ pub(crate) fn matmul_into<T: Element>(
     (m, k, n): (usize, usize, usize),
     accumulate: bool,
 ) {
-    assert_eq!(dst.len(), m * n, "matmul: destination has the wrong size");
-    assert_eq!(
-        a.data.len(),
-        m * k,
+    // Checked products: a wrapped size would let the kernels read and
+    // write outside the buffers.
+    let fits = |len: usize, rows: usize, cols: usize| rows.checked_mul(cols) == Some(len);
+    assert!(
+        fits(dst.len(), m, n),
+        "matmul: destination has the wrong size"
+    );
+    assert!(
+        fits(a.data.len(), m, k),
         "matmul: left operand has the wrong size"
     );
-    assert_eq!(
-        b.data.len(),
-        k * n,
+    assert!(
+        fits(b.data.len(), k, n),
         "matmul: right operand has the wrong size"
     );
     if m == 0 || n == 0 {
@@ -79,7 +83,7 @@ pub(crate) fn matmul_into<T: Element>(
     // Strides (row, column) of op(a) and op(b) in their buffers.
     let (a_rs, a_cs) = if a.transposed { (1, m) } else { (k, 1) };
     let (b_rs, b_cs) = if b.transposed { (1, k) } else { (n, 1) };
-    if m * n * k <= SMALL_PRODUCT {
+    if m.saturating_mul(n).saturating_mul(k) <= SMALL_PRODUCT {
         small_product(
             dst,
             a.data,
@@ -92,13 +96,16 @@ pub(crate) fn matmul_into<T: Element>(
         return;
     }
     let threads = rayon::current_num_threads();
-    let parallelism = if threads > 1 && m * n * k >= PARALLEL_THRESHOLD {
+    let parallelism = if threads > 1 && m.saturating_mul(n).saturating_mul(k) >= PARALLEL_THRESHOLD
+    {
         Parallelism::Rayon(threads)
     } else {
         Parallelism::None
     };
-    // SAFETY: the three buffers hold m×n, m×k and k×n elements (asserted
-    // above), and every stride addresses inside them; `dst` is borrowed
+    // SAFETY: the three buffers hold exactly m×n, m×k and k×n elements
+    // (asserted above with checked products, so no size wrapped; a buffer
+    // that exists is under isize::MAX bytes, so the strides fit isize), and
+    // every stride addresses inside them; `dst` is borrowed
     // mutably, so it aliases neither operand.
     unsafe {
         gemm::gemm(

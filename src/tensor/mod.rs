@@ -237,6 +237,9 @@ impl Tensor {
     /// A new leaf holding these elements converted to `dtype`; it is not
     /// connected to this tensor's graph.
     pub fn to_dtype(&self, dtype: DType) -> Tensor {
+        if dtype == self.dtype() {
+            return self.detach();
+        }
         Tensor::leaf(Arc::new(self.0.data.to_dtype(dtype)), &self.0.shape)
     }
 
@@ -260,16 +263,16 @@ impl Tensor {
         self.0.node.as_ref().map_or(&[], |node| node.inputs())
     }
 
-    /// Marks a leaf as a parameter (or not): `backward` returns gradients
-    /// for leaves that require them. Panics on a computed tensor.
+    /// A new leaf (with its own id) holding the same elements, marked as a
+    /// parameter or not: `backward` returns gradients for leaves that
+    /// require them. Panics on a computed tensor.
     pub fn with_requires_grad(self, requires_grad: bool) -> Tensor {
         assert!(
             self.is_leaf(),
             "with_requires_grad: only a leaf can be marked; use detach() first"
         );
-        let id = self.0.id;
         Tensor(Arc::new(Inner {
-            id,
+            id: TensorId::fresh(),
             _live: LiveToken::new(),
             shape: self.0.shape.clone(),
             data: self.0.data.clone(),

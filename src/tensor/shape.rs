@@ -1,8 +1,13 @@
 //! Shape arithmetic: element counts, row-major strides, broadcasting.
 
 /// Number of elements of a tensor of this shape (1 for a scalar `[]`).
+///
+/// Panics, naming the shape, if the count does not fit in `usize`.
 pub fn numel(shape: &[usize]) -> usize {
-    shape.iter().product()
+    shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .unwrap_or_else(|| panic!("shape {shape:?} has more elements than memory can address"))
 }
 
 /// Row-major strides of a contiguous tensor of this shape, in elements.

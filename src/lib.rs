@@ -29,12 +29,15 @@
 pub mod autograd;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod data;
 pub mod io;
 pub mod loss;
+pub mod metrics;
 pub mod nn;
 pub mod ops;
 pub mod optim;
 pub mod tensor;
+pub mod train;
 #[cfg(feature = "plot")]
 pub mod viz;
 

@@ -1,0 +1,92 @@
+//! Datasets: features and targets in memory, loaded from files or built in.
+//!
+//! A [`Dataset`] holds a feature matrix `[n, d]` (f64, as read) and its
+//! [`Targets`]: class indices with their label names, or real values.
+
+use crate::tensor::{DType, Tensor};
+
+/// What is predicted for each row.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Targets {
+    /// Class indices `0..names.len()`, one per row, with each class's label
+    /// as it appeared in the data (`"setosa"`, or `"3"` for numeric labels).
+    Classes {
+        /// One class index per row.
+        indices: Vec<usize>,
+        /// The label of each class index, in index order.
+        names: Vec<String>,
+    },
+    /// Real values, `outputs` per row, row-major.
+    Values {
+        /// `n × outputs` values.
+        values: Vec<f64>,
+        /// Values per row.
+        outputs: usize,
+    },
+}
+
+/// Rows of features with their targets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset {
+    /// `n × d` features, row-major.
+    pub features: Vec<f64>,
+    /// The name of each feature column.
+    pub feature_names: Vec<String>,
+    /// The name of the target column.
+    pub target_name: String,
+    /// The targets.
+    pub targets: Targets,
+}
+
+impl Dataset {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        match &self.targets {
+            Targets::Classes { indices, .. } => indices.len(),
+            Targets::Values { values, outputs } => values.len() / (*outputs).max(1),
+        }
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Features per row.
+    pub fn width(&self) -> usize {
+        self.feature_names.len()
+    }
+
+    /// The features as a `[n, d]` tensor of `dtype`.
+    pub fn features_tensor(&self, dtype: DType) -> Tensor {
+        Tensor::from_vec(self.features.clone(), &[self.len(), self.width()]).to_dtype(dtype)
+    }
+
+    /// The rows at `rows`, in that order.
+    pub fn subset(&self, rows: &[usize]) -> Dataset {
+        let d = self.width();
+        let features = rows
+            .iter()
+            .flat_map(|&r| self.features[r * d..(r + 1) * d].iter().copied())
+            .collect();
+        let targets = match &self.targets {
+            Targets::Classes { indices, names } => Targets::Classes {
+                indices: rows.iter().map(|&r| indices[r]).collect(),
+                names: names.clone(),
+            },
+            Targets::Values { values, outputs } => Targets::Values {
+                values: rows
+                    .iter()
+                    .flat_map(|&r| values[r * outputs..(r + 1) * outputs].iter().copied())
+                    .collect(),
+                outputs: *outputs,
+            },
+        };
+        Dataset {
+            features,
+            feature_names: self.feature_names.clone(),
+            target_name: self.target_name.clone(),
+            targets,
+        }
+    }
+}

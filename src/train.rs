@@ -1,0 +1,534 @@
+//! Training a model on a [`Dataset`]: epochs of seeded, shuffled
+//! minibatches (batch size 1 is stochastic gradient descent, the whole set
+//! is full-batch gradient descent), validation after each epoch, early
+//! stopping that restores the best weights, the stopping rules of the
+//! classic tutorials (a target loss; weights that stop changing), gradient
+//! clipping, penalties, the max-norm constraint, a learning-rate schedule,
+//! and divergence detection.
+//!
+//! ```
+//! use nabla::data::{Dataset, Targets};
+//! use nabla::nn::{Init, LayerSpec, build_sequential};
+//! use nabla::optim::Adam;
+//! use nabla::train::{FitOptions, LossKind, fit};
+//! use nabla::{DType, Rng};
+//! let xor = Dataset {
+//!     features: vec![0., 0., 0., 1., 1., 0., 1., 1.],
+//!     feature_names: vec!["a".into(), "b".into()],
+//!     target_name: "xor".into(),
+//!     targets: Targets::Classes { indices: vec![0, 1, 1, 0], names: vec!["0".into(), "1".into()] },
+//! };
+//! let layers = LayerSpec::parse_list("8,tanh,2").unwrap();
+//! let mut model = build_sequential(2, &layers, Init::PyTorchDefault, DType::F32, &mut Rng::seed(0));
+//! let options = FitOptions { epochs: 300, ..FitOptions::default() };
+//! let report = fit(&mut model, &mut Adam::new(0.05), LossKind::CrossEntropy, &xor, None, &options, |_| {}).unwrap();
+//! assert!(report.history.last().unwrap().train_loss < 0.05);
+//! ```
+
+use crate::data::{Dataset, Targets};
+use crate::loss::{self, Reduction};
+use crate::metrics::{Classification, Regression};
+use crate::nn::{Module, Param, Sequential, state_dict};
+use crate::optim::{
+    Optimizer, Schedule, apply_max_norm, clip_grad_norm, clip_grad_value, l1_penalty, l2_penalty,
+};
+use crate::tensor::{DType, Rng, Tensor};
+
+/// The cost minimized. Cross-entropy, NLL and the binary cross-entropies
+/// make a classifier; the others a regressor.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LossKind {
+    /// Cross-entropy from logits with class indices.
+    CrossEntropy,
+    /// Negative log-likelihood of log-probabilities (end the model with `log_softmax`).
+    Nll,
+    /// Binary cross-entropy on probabilities (end the model with `sigmoid`).
+    Bce,
+    /// Binary cross-entropy from logits.
+    BceWithLogits,
+    /// Mean squared error.
+    Mse,
+    /// Mean absolute error.
+    Mae,
+    /// Huber loss with delta 1.
+    Huber,
+}
+
+impl LossKind {
+    /// Every loss's command-line name.
+    pub const NAMES: &[&str] = &[
+        "cross_entropy",
+        "nll",
+        "bce",
+        "bce_with_logits",
+        "mse",
+        "mae",
+        "huber",
+    ];
+
+    /// The loss of a command-line name.
+    pub fn from_name(name: &str) -> Option<LossKind> {
+        Some(match name {
+            "cross_entropy" => LossKind::CrossEntropy,
+            "nll" => LossKind::Nll,
+            "bce" => LossKind::Bce,
+            "bce_with_logits" => LossKind::BceWithLogits,
+            "mse" => LossKind::Mse,
+            "mae" => LossKind::Mae,
+            "huber" => LossKind::Huber,
+            _ => return None,
+        })
+    }
+
+    /// Whether the loss trains a classifier.
+    pub fn is_classification(self) -> bool {
+        matches!(
+            self,
+            LossKind::CrossEntropy | LossKind::Nll | LossKind::Bce | LossKind::BceWithLogits
+        )
+    }
+
+    /// The loss of a batch's outputs against its targets.
+    fn of(self, output: &Tensor, targets: &BatchTargets) -> Tensor {
+        match (self, targets) {
+            (LossKind::CrossEntropy, BatchTargets::Classes(c, _)) => {
+                loss::cross_entropy(output, c, Reduction::Mean)
+            }
+            (LossKind::Nll, BatchTargets::Classes(c, _)) => loss::nll(output, c, Reduction::Mean),
+            (LossKind::Bce, BatchTargets::Classes(_, onehot)) => {
+                loss::bce(output, &fit_width(onehot, output), Reduction::Mean)
+            }
+            (LossKind::BceWithLogits, BatchTargets::Classes(_, onehot)) => {
+                loss::bce_with_logits(output, &fit_width(onehot, output), Reduction::Mean)
+            }
+            (LossKind::Mse, t) => loss::mse(output, t.dense(), Reduction::Mean),
+            (LossKind::Mae, t) => loss::mae(output, t.dense(), Reduction::Mean),
+            (LossKind::Huber, t) => loss::huber(output, t.dense(), 1.0, Reduction::Mean),
+            (kind, BatchTargets::Values(_)) => panic!("{kind:?} needs class targets"),
+        }
+    }
+}
+
+/// A single sigmoid output predicts class 1 of two: its target is the
+/// one-hot's second column.
+fn fit_width(onehot: &Tensor, output: &Tensor) -> Tensor {
+    if output.shape()[1] == 1 && onehot.shape()[1] == 2 {
+        onehot.narrow(1, 1, 1)
+    } else {
+        onehot.clone()
+    }
+}
+
+/// A batch's targets, in the forms the losses take.
+enum BatchTargets {
+    /// Class indices and the one-hot matrix.
+    Classes(Vec<usize>, Tensor),
+    /// Real values `[n, outputs]`.
+    Values(Tensor),
+}
+
+impl BatchTargets {
+    fn of(data: &Dataset, dtype: DType) -> BatchTargets {
+        match &data.targets {
+            Targets::Classes { indices, names } => {
+                BatchTargets::Classes(indices.clone(), loss::one_hot(indices, names.len(), dtype))
+            }
+            Targets::Values { values, outputs } => BatchTargets::Values(
+                Tensor::from_vec(values.clone(), &[data.len(), *outputs]).to_dtype(dtype),
+            ),
+        }
+    }
+
+    fn dense(&self) -> &Tensor {
+        match self {
+            BatchTargets::Classes(_, onehot) => onehot,
+            BatchTargets::Values(values) => values,
+        }
+    }
+}
+
+/// Settings of [`fit`]; the defaults train 10 epochs of batches of 32.
+#[derive(Clone, Debug)]
+pub struct FitOptions {
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Rows per batch; `None` for the whole set (full-batch gradient descent).
+    pub batch_size: Option<usize>,
+    /// Shuffle the rows every epoch (seeded).
+    pub shuffle: bool,
+    /// Seed of the shuffles.
+    pub seed: u64,
+    /// Clip the gradients' global 2-norm to this.
+    pub clip_norm: Option<f64>,
+    /// Clip each gradient element to ±this.
+    pub clip_value: Option<f64>,
+    /// L1 penalty `λ·Σ|w|` on the weights (not the biases).
+    pub l1: f64,
+    /// L2 penalty `λ/2·Σw²` on the weights (not the biases).
+    pub l2: f64,
+    /// Max-norm constraint on each unit's incoming weights.
+    pub max_norm: Option<f64>,
+    /// The learning rate's factor per epoch.
+    pub schedule: Schedule,
+    /// Stop after this many epochs without a better validation loss, and
+    /// restore the best weights.
+    pub patience: Option<usize>,
+    /// Stop once the training loss is below this.
+    pub target_loss: Option<f64>,
+    /// Stop once no weight changes by more than this in an epoch.
+    pub tolerance: Option<f64>,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            epochs: 10,
+            batch_size: Some(32),
+            shuffle: true,
+            seed: 0,
+            clip_norm: None,
+            clip_value: None,
+            l1: 0.0,
+            l2: 0.0,
+            max_norm: None,
+            schedule: Schedule::Constant,
+            patience: None,
+            target_loss: None,
+            tolerance: None,
+        }
+    }
+}
+
+/// One epoch of training.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochRecord {
+    /// From 1.
+    pub epoch: usize,
+    /// Mean of the batch losses over the epoch.
+    pub train_loss: f64,
+    /// Loss on the validation set after the epoch.
+    pub val_loss: Option<f64>,
+    /// Accuracy (classification) or R² (regression) on the validation set.
+    pub val_metric: Option<f64>,
+    /// The learning rate used.
+    pub lr: f64,
+}
+
+/// Why training stopped.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stop {
+    /// All epochs ran.
+    Completed,
+    /// Validation loss stopped improving; the best epoch's weights were restored.
+    EarlyStopped {
+        /// The epoch whose weights the model holds.
+        best_epoch: usize,
+    },
+    /// The training loss fell below the target.
+    TargetReached,
+    /// No weight moved by more than the tolerance.
+    Converged,
+}
+
+/// What [`fit`] reports.
+#[derive(Clone, Debug)]
+pub struct FitReport {
+    /// Every epoch.
+    pub history: Vec<EpochRecord>,
+    /// Why it stopped.
+    pub stop: Stop,
+}
+
+/// Why training could not go on.
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum TrainError {
+    /// The loss became NaN or infinite; the model holds the last good weights.
+    #[error(
+        "training diverged in epoch {epoch}: the loss became {loss}; the weights of epoch {kept} were kept; try a smaller learning rate (or --clip-norm)"
+    )]
+    Diverged {
+        /// The epoch where it happened.
+        epoch: usize,
+        /// The loss value.
+        loss: f64,
+        /// The epoch whose weights the model holds (0: the initial ones).
+        kept: usize,
+    },
+    /// The loss does not fit the targets.
+    #[error("the loss {loss:?} {problem}")]
+    Mismatch {
+        /// The loss.
+        loss: LossKind,
+        /// What does not fit.
+        problem: String,
+    },
+}
+
+/// Trains `model` on `train` with `optimizer`, calling `on_epoch` after
+/// each epoch (for progress bars and logs).
+pub fn fit(
+    model: &mut Sequential,
+    optimizer: &mut dyn Optimizer,
+    loss: LossKind,
+    train: &Dataset,
+    validation: Option<&Dataset>,
+    options: &FitOptions,
+    mut on_epoch: impl FnMut(&EpochRecord),
+) -> Result<FitReport, TrainError> {
+    let classes = matches!(train.targets, Targets::Classes { .. });
+    if loss.is_classification() != classes {
+        let problem = if classes {
+            "trains a regressor, but the targets are classes"
+        } else {
+            "needs class targets, but the targets are values"
+        };
+        return Err(TrainError::Mismatch {
+            loss,
+            problem: problem.into(),
+        });
+    }
+    let dtype = model
+        .parameters()
+        .first()
+        .map_or(DType::F32, |(_, p)| p.dtype());
+    let x = train.features_tensor(dtype);
+    let targets = BatchTargets::of(train, dtype);
+    let validation = validation
+        .filter(|v| !v.is_empty())
+        .map(|v| (v.features_tensor(dtype), BatchTargets::of(v, dtype), v));
+    let base_lr = optimizer.lr();
+    let mut rng = Rng::seed(options.seed);
+    let mut order: Vec<usize> = (0..train.len()).collect();
+    let batch = options
+        .batch_size
+        .unwrap_or(train.len())
+        .clamp(1, train.len().max(1));
+
+    let mut history = Vec::new();
+    let mut last_good = state_dict(model);
+    let mut best: Option<(f64, usize, std::collections::BTreeMap<String, Tensor>)> = None;
+    for epoch in 1..=options.epochs {
+        let lr = base_lr * options.schedule.factor(epoch - 1);
+        optimizer.set_lr(lr);
+        if options.shuffle {
+            rng.shuffle(&mut order);
+        }
+        model.set_training(true);
+        let before = options.tolerance.map(|_| weights(model));
+        let mut total = 0.0;
+        for rows in order.chunks(batch) {
+            let (bx, bt) = batch_of(&x, &targets, rows);
+            let mut cost = loss.of(&model.forward(&bx), &bt);
+            let value = cost.item();
+            if !value.is_finite() {
+                crate::nn::load_state_dict(model, &last_good)
+                    .expect("the model's own weights fit it");
+                return Err(TrainError::Diverged {
+                    epoch,
+                    loss: value,
+                    kept: epoch - 1,
+                });
+            }
+            total += value * rows.len() as f64;
+            cost = penalized(cost, model, options);
+            let mut grads = cost.backward();
+            if options.clip_norm.is_some() || options.clip_value.is_some() {
+                let params: Vec<&Param> = model.parameters().into_iter().map(|(_, p)| p).collect();
+                if let Some(max) = options.clip_norm {
+                    clip_grad_norm(&mut grads, &params, max, 2.0);
+                }
+                if let Some(v) = options.clip_value {
+                    clip_grad_value(&mut grads, &params, v);
+                }
+            }
+            optimizer.step(&mut model.params_mut(), &grads);
+            if let Some(c) = options.max_norm {
+                for (name, p) in model.parameters_mut() {
+                    if name.ends_with("weight") && p.rank() == 2 {
+                        apply_max_norm(p, c);
+                    }
+                }
+            }
+        }
+        model.set_training(false);
+        let train_loss = total / train.len().max(1) as f64;
+        let (val_loss, val_metric) = match &validation {
+            Some((vx, vt, v)) => {
+                let (l, m) = evaluate_tensors(model, loss, vx, vt, v);
+                (Some(l), Some(m))
+            }
+            None => (None, None),
+        };
+        let record = EpochRecord {
+            epoch,
+            train_loss,
+            val_loss,
+            val_metric,
+            lr,
+        };
+        on_epoch(&record);
+        history.push(record);
+        last_good = state_dict(model);
+
+        if let (Some(patience), Some(val)) = (options.patience, val_loss) {
+            if best.as_ref().is_none_or(|(b, _, _)| val < *b) {
+                best = Some((val, epoch, last_good.clone()));
+            } else if best.as_ref().is_some_and(|(_, e, _)| epoch - e >= patience) {
+                let (_, best_epoch, weights) = best.expect("checked above");
+                crate::nn::load_state_dict(model, &weights)
+                    .expect("the model's own weights fit it");
+                return Ok(FitReport {
+                    history,
+                    stop: Stop::EarlyStopped { best_epoch },
+                });
+            }
+        }
+        if options.target_loss.is_some_and(|t| train_loss < t) {
+            return Ok(FitReport {
+                history,
+                stop: Stop::TargetReached,
+            });
+        }
+        if let (Some(tol), Some(before)) = (options.tolerance, before) {
+            let moved = weights(model)
+                .iter()
+                .zip(&before)
+                .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+            if moved < tol {
+                return Ok(FitReport {
+                    history,
+                    stop: Stop::Converged,
+                });
+            }
+        }
+    }
+    if let Some((_, best_epoch, weights)) = best.filter(|(_, e, _)| *e != options.epochs) {
+        crate::nn::load_state_dict(model, &weights).expect("the model's own weights fit it");
+        return Ok(FitReport {
+            history,
+            stop: Stop::EarlyStopped { best_epoch },
+        });
+    }
+    Ok(FitReport {
+        history,
+        stop: Stop::Completed,
+    })
+}
+
+fn weights(model: &Sequential) -> Vec<f64> {
+    model
+        .parameters()
+        .iter()
+        .flat_map(|(_, p)| p.to_vec::<f64>())
+        .collect()
+}
+
+/// The loss plus the L1/L2 penalties on the weight matrices.
+fn penalized(cost: Tensor, model: &Sequential, options: &FitOptions) -> Tensor {
+    if options.l1 == 0.0 && options.l2 == 0.0 {
+        return cost;
+    }
+    let params = model.parameters();
+    let weights: Vec<&Param> = params
+        .iter()
+        .filter(|(n, p)| n.ends_with("weight") && p.rank() == 2)
+        .map(|(_, p)| *p)
+        .collect();
+    if weights.is_empty() {
+        return cost;
+    }
+    let mut cost = cost;
+    if options.l1 != 0.0 {
+        cost = cost + l1_penalty(&weights, options.l1);
+    }
+    if options.l2 != 0.0 {
+        cost = cost + l2_penalty(&weights, options.l2);
+    }
+    cost
+}
+
+fn batch_of(x: &Tensor, targets: &BatchTargets, rows: &[usize]) -> (Tensor, BatchTargets) {
+    let bx = x.index_select(0, rows);
+    let bt = match targets {
+        BatchTargets::Classes(c, onehot) => BatchTargets::Classes(
+            rows.iter().map(|&r| c[r]).collect(),
+            onehot.index_select(0, rows),
+        ),
+        BatchTargets::Values(v) => BatchTargets::Values(v.index_select(0, rows)),
+    };
+    (bx, bt)
+}
+
+fn evaluate_tensors(
+    model: &Sequential,
+    loss: LossKind,
+    x: &Tensor,
+    targets: &BatchTargets,
+    data: &Dataset,
+) -> (f64, f64) {
+    crate::no_grad(|| {
+        let output = model.forward(x);
+        let value = loss.of(&output, targets).item();
+        let metric = match &data.targets {
+            Targets::Classes { indices, names } => {
+                Classification::new(indices, &predict_classes(&output), names.len().max(2))
+                    .accuracy()
+            }
+            Targets::Values { values, .. } => Regression::new(values, &output.to_vec::<f64>()).r2,
+        };
+        (value, metric)
+    })
+}
+
+/// The predicted class of each row of a model's output: the largest
+/// output, or for a single output, class 1 when it is above 0.5 (a
+/// probability) — for logits use a sigmoid layer or two outputs.
+pub fn predict_classes(output: &Tensor) -> Vec<usize> {
+    let (rows, cols) = (output.shape()[0], output.shape()[1]);
+    let values = output.to_vec::<f64>();
+    (0..rows)
+        .map(|r| {
+            let row = &values[r * cols..(r + 1) * cols];
+            if cols == 1 {
+                usize::from(row[0] > 0.5)
+            } else {
+                (0..cols).fold(0, |best, c| if row[c] > row[best] { c } else { best })
+            }
+        })
+        .collect()
+}
+
+/// The loss and the metric of a trained model on a dataset: the
+/// [`Classification`] (confusion matrix, accuracy, per-class scores) or the
+/// [`Regression`] errors.
+pub fn evaluate(model: &Sequential, loss: LossKind, data: &Dataset) -> (f64, Evaluation) {
+    let dtype = model
+        .parameters()
+        .first()
+        .map_or(DType::F32, |(_, p)| p.dtype());
+    let x = data.features_tensor(dtype);
+    let targets = BatchTargets::of(data, dtype);
+    crate::no_grad(|| {
+        let output = model.forward(&x);
+        let value = loss.of(&output, &targets).item();
+        let evaluation =
+            match &data.targets {
+                Targets::Classes { indices, names } => Evaluation::Classification(
+                    Classification::new(indices, &predict_classes(&output), names.len().max(2)),
+                ),
+                Targets::Values { values, .. } => {
+                    Evaluation::Regression(Regression::new(values, &output.to_vec::<f64>()))
+                }
+            };
+        (value, evaluation)
+    })
+}
+
+/// The metrics of [`evaluate`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Evaluation {
+    /// For classifiers.
+    Classification(Classification),
+    /// For regressors.
+    Regression(Regression),
+}

@@ -1,0 +1,263 @@
+//! The training loop: the three gradient-descent regimes, stopping rules,
+//! early stopping, divergence and reproducibility.
+
+use nabla::data::{Dataset, Targets};
+use nabla::nn::{Init, LayerSpec, Sequential, build_sequential, state_dict};
+use nabla::optim::{Adam, Sgd};
+use nabla::train::{Evaluation, FitOptions, LossKind, Stop, TrainError, evaluate, fit};
+use nabla::{DType, Rng};
+
+fn xor() -> Dataset {
+    Dataset {
+        features: vec![0., 0., 0., 1., 1., 0., 1., 1.],
+        feature_names: vec!["a".into(), "b".into()],
+        target_name: "xor".into(),
+        targets: Targets::Classes {
+            indices: vec![0, 1, 1, 0],
+            names: vec!["0".into(), "1".into()],
+        },
+    }
+}
+
+/// y = 2a − b + 0.5, 200 rows.
+fn line(seed: u64) -> Dataset {
+    let mut rng = Rng::seed(seed);
+    let features: Vec<f64> = (0..400).map(|_| rng.normal()).collect();
+    let values = features
+        .chunks(2)
+        .map(|r| 2.0 * r[0] - r[1] + 0.5)
+        .collect();
+    Dataset {
+        features,
+        feature_names: vec!["a".into(), "b".into()],
+        target_name: "y".into(),
+        targets: Targets::Values { values, outputs: 1 },
+    }
+}
+
+fn model(spec: &str, inputs: usize, seed: u64) -> Sequential {
+    let layers = LayerSpec::parse_list(spec).expect("a valid stack");
+    build_sequential(
+        inputs,
+        &layers,
+        Init::PyTorchDefault,
+        DType::F64,
+        &mut Rng::seed(seed),
+    )
+}
+
+fn weights(model: &Sequential) -> Vec<f64> {
+    state_dict(model)
+        .values()
+        .flat_map(|t| t.to_vec::<f64>())
+        .collect()
+}
+
+#[test]
+fn stochastic_minibatch_and_full_batch_descent_all_fit_a_line() {
+    let data = line(1);
+    for batch_size in [Some(1), Some(16), None] {
+        let mut m = model("1", 2, 0);
+        let options = FitOptions {
+            epochs: 60,
+            batch_size,
+            ..FitOptions::default()
+        };
+        let lr = if batch_size == Some(1) { 0.01 } else { 0.1 };
+        fit(
+            &mut m,
+            &mut Sgd::new(lr),
+            LossKind::Mse,
+            &data,
+            None,
+            &options,
+            |_| {},
+        )
+        .expect("trains");
+        let (_, evaluation) = evaluate(&m, LossKind::Mse, &data);
+        let Evaluation::Regression(r) = evaluation else {
+            panic!("a regression")
+        };
+        assert!(r.r2 > 0.999 && r.mse < 1e-3, "batch {batch_size:?}: {r:?}");
+    }
+}
+
+#[test]
+fn a_classifier_learns_xor_and_reports_accuracy() {
+    let mut m = model("8,tanh,2", 2, 3);
+    let options = FitOptions {
+        epochs: 400,
+        batch_size: None,
+        ..FitOptions::default()
+    };
+    let report = fit(
+        &mut m,
+        &mut Adam::new(0.05),
+        LossKind::CrossEntropy,
+        &xor(),
+        Some(&xor()),
+        &options,
+        |_| {},
+    )
+    .expect("trains");
+    let last = report.history.last().expect("epochs ran");
+    assert_eq!(last.val_metric, Some(1.0));
+    let (_, Evaluation::Classification(c)) = evaluate(&m, LossKind::CrossEntropy, &xor()) else {
+        panic!("a classification")
+    };
+    assert_eq!(c.confusion, vec![vec![2, 0], vec![0, 2]]);
+}
+
+#[test]
+fn the_same_seed_gives_bit_identical_weights() {
+    let run = || {
+        let mut m = model("4,relu,1", 2, 7);
+        let options = FitOptions {
+            epochs: 5,
+            batch_size: Some(8),
+            seed: 11,
+            ..FitOptions::default()
+        };
+        fit(
+            &mut m,
+            &mut Adam::new(0.01),
+            LossKind::Mse,
+            &line(2),
+            None,
+            &options,
+            |_| {},
+        )
+        .expect("trains");
+        weights(&m)
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn stopping_rules_end_training_early() {
+    let options = FitOptions {
+        epochs: 10_000,
+        batch_size: None,
+        target_loss: Some(0.01),
+        ..FitOptions::default()
+    };
+    let mut m = model("1", 2, 0);
+    let report = fit(
+        &mut m,
+        &mut Sgd::new(0.1),
+        LossKind::Mse,
+        &line(1),
+        None,
+        &options,
+        |_| {},
+    )
+    .expect("trains");
+    assert_eq!(report.stop, Stop::TargetReached);
+    assert!(report.history.len() < 10_000 && report.history.last().expect("ran").train_loss < 0.01);
+
+    let options = FitOptions {
+        epochs: 10_000,
+        batch_size: None,
+        tolerance: Some(1e-6),
+        ..FitOptions::default()
+    };
+    let mut m = model("1", 2, 0);
+    let report = fit(
+        &mut m,
+        &mut Sgd::new(0.1),
+        LossKind::Mse,
+        &line(1),
+        None,
+        &options,
+        |_| {},
+    )
+    .expect("trains");
+    assert_eq!(report.stop, Stop::Converged);
+}
+
+#[test]
+fn early_stopping_restores_the_best_weights() {
+    // A wide network on few noisy rows overfits: validation loss turns up.
+    let train = line(3).subset(&(0..12).collect::<Vec<_>>());
+    let mut noisy = train.clone();
+    if let Targets::Values { values, .. } = &mut noisy.targets {
+        let mut rng = Rng::seed(9);
+        values.iter_mut().for_each(|v| *v += rng.normal());
+    }
+    let validation = line(4);
+    let mut m = model("64,tanh,64,tanh,1", 2, 1);
+    let mut best = (f64::INFINITY, 0);
+    let options = FitOptions {
+        epochs: 400,
+        batch_size: None,
+        patience: Some(20),
+        ..FitOptions::default()
+    };
+    let report = fit(
+        &mut m,
+        &mut Adam::new(0.01),
+        LossKind::Mse,
+        &noisy,
+        Some(&validation),
+        &options,
+        |r| {
+            let v = r.val_loss.expect("validated");
+            if v < best.0 {
+                best = (v, r.epoch);
+            }
+        },
+    )
+    .expect("trains");
+    assert_eq!(report.stop, Stop::EarlyStopped { best_epoch: best.1 });
+    let (restored, _) = evaluate(&m, LossKind::Mse, &validation);
+    assert!(
+        (restored - best.0).abs() < 1e-12,
+        "restored {restored}, best {}",
+        best.0
+    );
+}
+
+#[test]
+fn divergence_stops_with_the_last_good_weights() {
+    let mut m = model("1", 2, 0);
+    let options = FitOptions {
+        epochs: 1_000,
+        batch_size: None,
+        ..FitOptions::default()
+    };
+    let err = fit(
+        &mut m,
+        &mut Sgd::new(10.0),
+        LossKind::Mse,
+        &line(1),
+        None,
+        &options,
+        |_| {},
+    )
+    .expect_err("a learning rate of 10 diverges");
+    let TrainError::Diverged { epoch, kept, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(*kept, epoch - 1);
+    assert!(err.to_string().contains("try a smaller learning rate"));
+    assert!(weights(&m).iter().all(|w| w.is_finite()));
+}
+
+#[test]
+fn a_loss_that_does_not_fit_the_targets_is_an_error() {
+    let mut m = model("1", 2, 0);
+    let err = fit(
+        &mut m,
+        &mut Sgd::new(0.1),
+        LossKind::CrossEntropy,
+        &line(1),
+        None,
+        &FitOptions::default(),
+        |_| {},
+    )
+    .expect_err("cross-entropy on real values");
+    assert_eq!(
+        err.to_string(),
+        "the loss CrossEntropy needs class targets, but the targets are values"
+    );
+}

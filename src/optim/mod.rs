@@ -65,6 +65,7 @@ mod regularize;
 mod rmsprop;
 mod schedule;
 mod sgd;
+mod spec;
 
 pub use adadelta::*;
 pub use adagrad::*;
@@ -79,6 +80,7 @@ pub use regularize::{apply_max_norm, l1_penalty, l2_penalty};
 pub use rmsprop::*;
 pub use schedule::{ReduceOnPlateau, Schedule};
 pub use sgd::Sgd;
+pub use spec::OptimizerSpec;
 
 use crate::autograd::Gradients;
 use crate::nn::Param;

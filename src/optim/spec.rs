@@ -1,0 +1,200 @@
+//! Choosing an optimizer by name with hyperparameters given by name, as the
+//! command line does; anything not given keeps PyTorch's default.
+//!
+//! ```
+//! use nabla::optim::OptimizerSpec;
+//! let spec = OptimizerSpec { lr: Some(0.01), betas: Some((0.8, 0.99)), ..OptimizerSpec::named("adam") };
+//! let adam = spec.build().unwrap();
+//! assert_eq!(adam.lr(), 0.01);
+//! assert!(OptimizerSpec::named("adamm").build().unwrap_err().contains("sgd, adagrad"));
+//! ```
+
+use super::{Adadelta, Adagrad, Adam, AdamW, Adamax, NAdam, Optimizer, RmsProp, Sgd};
+
+/// An optimizer's name and whichever hyperparameters were given.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OptimizerSpec {
+    /// One of [`OptimizerSpec::NAMES`].
+    pub name: String,
+    /// Learning rate (SGD has no PyTorch default; 0.01 is used).
+    pub lr: Option<f64>,
+    /// SGD, RMSprop.
+    pub momentum: Option<f64>,
+    /// SGD.
+    pub dampening: Option<f64>,
+    /// SGD.
+    pub nesterov: Option<bool>,
+    /// Every optimizer.
+    pub weight_decay: Option<f64>,
+    /// Adam, AdamW, NAdam, Adamax.
+    pub betas: Option<(f64, f64)>,
+    /// Adagrad, Adadelta, RMSprop, the Adam family.
+    pub eps: Option<f64>,
+    /// Adam, AdamW.
+    pub amsgrad: Option<bool>,
+    /// Adadelta.
+    pub rho: Option<f64>,
+    /// RMSprop.
+    pub alpha: Option<f64>,
+    /// RMSprop.
+    pub centered: Option<bool>,
+    /// Adagrad.
+    pub lr_decay: Option<f64>,
+    /// Adagrad.
+    pub initial_accumulator_value: Option<f64>,
+    /// NAdam.
+    pub momentum_decay: Option<f64>,
+    /// Every optimizer.
+    pub maximize: Option<bool>,
+}
+
+/// The learning rate used for SGD when none is given (PyTorch requires one).
+const SGD_DEFAULT_LR: f64 = 0.01;
+
+macro_rules! set {
+    ($target:expr, $($field:ident),+ from $spec:expr) => {
+        $(if let Some(value) = $spec.$field {
+            $target.$field = value;
+        })+
+    };
+}
+
+impl OptimizerSpec {
+    /// Every optimizer this builds.
+    pub const NAMES: &[&str] = &[
+        "sgd", "adagrad", "adadelta", "rmsprop", "adam", "adamw", "nadam", "adamax",
+    ];
+
+    /// The named optimizer with all defaults.
+    pub fn named(name: &str) -> OptimizerSpec {
+        OptimizerSpec {
+            name: name.to_string(),
+            ..OptimizerSpec::default()
+        }
+    }
+
+    /// Builds the optimizer, or says (in one line) which name or
+    /// hyperparameter does not apply.
+    pub fn build(&self) -> Result<Box<dyn Optimizer>, String> {
+        self.check_applicable()?;
+        let s = self;
+        Ok(match self.name.as_str() {
+            "sgd" => {
+                let mut o = Sgd::new(s.lr.unwrap_or(SGD_DEFAULT_LR));
+                set!(o, momentum, dampening, nesterov, weight_decay, maximize from s);
+                Box::new(o)
+            }
+            "adagrad" => {
+                let mut o = Adagrad::default();
+                set!(o, lr, lr_decay, weight_decay, initial_accumulator_value, eps, maximize from s);
+                Box::new(o)
+            }
+            "adadelta" => {
+                let mut o = Adadelta::default();
+                set!(o, lr, rho, eps, weight_decay, maximize from s);
+                Box::new(o)
+            }
+            "rmsprop" => {
+                let mut o = RmsProp::default();
+                set!(o, lr, alpha, eps, weight_decay, momentum, centered, maximize from s);
+                Box::new(o)
+            }
+            "adam" => {
+                let mut o = Adam::default();
+                set!(o, lr, betas, eps, weight_decay, amsgrad, maximize from s);
+                Box::new(o)
+            }
+            "adamw" => {
+                let mut o = AdamW::default();
+                set!(o, lr, betas, eps, weight_decay, amsgrad, maximize from s);
+                Box::new(o)
+            }
+            "nadam" => {
+                let mut o = NAdam::default();
+                set!(o, lr, betas, eps, weight_decay, momentum_decay, maximize from s);
+                Box::new(o)
+            }
+            "adamax" => {
+                let mut o = Adamax::default();
+                set!(o, lr, betas, eps, weight_decay, maximize from s);
+                Box::new(o)
+            }
+            _ => unreachable!("check_applicable accepts only known names"),
+        })
+    }
+
+    /// The hyperparameters given that the named optimizer does not have.
+    fn check_applicable(&self) -> Result<(), String> {
+        let accepted: &[&str] = match self.name.as_str() {
+            "sgd" => &["momentum", "dampening", "nesterov"],
+            "adagrad" => &["eps", "lr_decay", "initial_accumulator_value"],
+            "adadelta" => &["eps", "rho"],
+            "rmsprop" => &["momentum", "eps", "alpha", "centered"],
+            "adam" | "adamw" => &["betas", "eps", "amsgrad"],
+            "nadam" => &["betas", "eps", "momentum_decay"],
+            "adamax" => &["betas", "eps"],
+            other => {
+                return Err(format!(
+                    "unknown optimizer {other:?}; use one of: {}",
+                    Self::NAMES.join(", ")
+                ));
+            }
+        };
+        let given = [
+            ("momentum", self.momentum.is_some()),
+            ("dampening", self.dampening.is_some()),
+            ("nesterov", self.nesterov.is_some()),
+            ("betas", self.betas.is_some()),
+            ("eps", self.eps.is_some()),
+            ("amsgrad", self.amsgrad.is_some()),
+            ("rho", self.rho.is_some()),
+            ("alpha", self.alpha.is_some()),
+            ("centered", self.centered.is_some()),
+            ("lr_decay", self.lr_decay.is_some()),
+            (
+                "initial_accumulator_value",
+                self.initial_accumulator_value.is_some(),
+            ),
+            ("momentum_decay", self.momentum_decay.is_some()),
+        ];
+        match given
+            .iter()
+            .find(|(name, set)| *set && !accepted.contains(name))
+        {
+            Some((name, _)) => Err(format!("{} has no hyperparameter {name}", self.name)),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_builds_with_its_defaults() {
+        for name in OptimizerSpec::NAMES {
+            let optimizer = OptimizerSpec::named(name).build().expect("a known name");
+            assert!(optimizer.lr() > 0.0, "{name}");
+        }
+        assert_eq!(
+            OptimizerSpec::named("adadelta")
+                .build()
+                .expect("known")
+                .lr(),
+            1.0
+        );
+    }
+
+    #[test]
+    fn misplaced_hyperparameters_are_refused() {
+        let spec = OptimizerSpec {
+            rho: Some(0.5),
+            ..OptimizerSpec::named("adam")
+        };
+        assert_eq!(
+            spec.build().err(),
+            Some("adam has no hyperparameter rho".to_string())
+        );
+    }
+}

@@ -6,7 +6,7 @@
 //! let spec = OptimizerSpec { lr: Some(0.01), betas: Some((0.8, 0.99)), ..OptimizerSpec::named("adam") };
 //! let adam = spec.build().unwrap();
 //! assert_eq!(adam.lr(), 0.01);
-//! assert!(OptimizerSpec::named("adamm").build().unwrap_err().contains("sgd, adagrad"));
+//! assert!(OptimizerSpec::named("adamm").build().err().unwrap().contains("sgd, adagrad"));
 //! ```
 
 use super::{Adadelta, Adagrad, Adam, AdamW, Adamax, NAdam, Optimizer, RmsProp, Sgd};

@@ -43,22 +43,37 @@ impl Activation {
         "identity",
     ];
 
+    /// Every activation with its default settings, in the order of [`Activation::NAMES`].
+    pub const ALL: &[Activation] = &[
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::ReLU,
+        Activation::LeakyReLU(0.01),
+        Activation::ELU(1.0),
+        Activation::GELU,
+        Activation::Softplus,
+        Activation::Softmax,
+        Activation::LogSoftmax,
+        Activation::Identity,
+    ];
+
     /// The activation of a lower-case name (`relu`, `leaky_relu`, …) with
     /// PyTorch's default settings.
     pub fn from_name(name: &str) -> Option<Activation> {
-        Some(match name {
-            "sigmoid" => Activation::Sigmoid,
-            "tanh" => Activation::Tanh,
-            "relu" => Activation::ReLU,
-            "leaky_relu" => Activation::LeakyReLU(0.01),
-            "elu" => Activation::ELU(1.0),
-            "gelu" => Activation::GELU,
-            "softplus" => Activation::Softplus,
-            "softmax" => Activation::Softmax,
-            "log_softmax" => Activation::LogSoftmax,
-            "identity" => Activation::Identity,
-            _ => return None,
-        })
+        Self::NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| Self::ALL[i])
+    }
+
+    /// The command-line name of this kind of activation (its settings,
+    /// such as a leaky slope, are not part of the name).
+    pub fn name(self) -> &'static str {
+        let kind = std::mem::discriminant(&self);
+        let index = Self::ALL
+            .iter()
+            .position(|a| std::mem::discriminant(a) == kind);
+        Self::NAMES[index.expect("ALL lists every kind of activation")]
     }
 
     /// Applies the function.

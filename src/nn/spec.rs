@@ -98,6 +98,18 @@ impl LayerSpec {
     }
 }
 
+impl std::fmt::Display for LayerSpec {
+    /// The word [`LayerSpec::parse`] reads back.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LayerSpec::Linear(width) => write!(f, "{width}"),
+            LayerSpec::Activation(a) => f.write_str(a.name()),
+            LayerSpec::Dropout(p) => write!(f, "dropout:{p}"),
+            LayerSpec::BatchNorm => f.write_str("batchnorm"),
+        }
+    }
+}
+
 /// Builds the stack after an input of width `inputs`. Linear layers are
 /// drawn from `init`; dropout layers are seeded from `rng`.
 pub fn build_sequential(
@@ -139,6 +151,14 @@ mod tests {
                 LayerSpec::Linear(10),
             ]
         );
+    }
+
+    #[test]
+    fn words_round_trip() {
+        let text = "64,relu,dropout:0.25,batchnorm,leaky_relu,gelu,log_softmax,10";
+        let layers = LayerSpec::parse_list(text).unwrap();
+        let written: Vec<String> = layers.iter().map(ToString::to_string).collect();
+        assert_eq!(written.join(","), text);
     }
 
     #[test]

@@ -98,3 +98,164 @@ fn bad_arguments_are_one_line_errors_with_exit_code_2() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("nabla-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    dir
+}
+
+#[test]
+fn train_with_no_arguments_learns_the_digits() {
+    let dir = temp_dir("digits");
+    let out = dir.join("run");
+    let output = nabla(&[
+        "train",
+        "--json",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON object");
+    let accuracy = summary["test_metrics"]["accuracy"]
+        .as_f64()
+        .expect("an accuracy");
+    assert!(accuracy >= 0.97, "test accuracy {accuracy}");
+    assert_eq!(summary["labels"].as_array().expect("labels").len(), 10);
+    for file in ["model.safetensors", "model.json", "history.csv"] {
+        assert!(out.join(file).is_file(), "{file} written");
+    }
+    let weights =
+        nabla::io::load_safetensors(out.join("model.safetensors")).expect("readable weights");
+    assert_eq!(weights["0.weight"].shape(), &[128, 64]);
+    let history = std::fs::read_to_string(out.join("history.csv")).expect("history");
+    assert_eq!(history.lines().count(), 31, "a header and 30 epochs");
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn train_reads_a_csv_with_text_labels() {
+    let dir = temp_dir("csv");
+    let csv = dir.join("points.csv");
+    let mut rows = String::from("x,y,side\n");
+    for i in 0..60 {
+        let x = f64::from(i) / 10.0 - 3.0;
+        rows.push_str(&format!(
+            "{x},{},{}\n",
+            (i % 7) as f64 / 7.0,
+            if x > 0.0 { "right" } else { "left" }
+        ));
+    }
+    std::fs::write(&csv, rows).expect("written");
+    let output = nabla(&[
+        "train",
+        "--data",
+        csv.to_str().expect("utf-8"),
+        "--layers",
+        "8,tanh,2",
+        "--epochs",
+        "60",
+        "--out",
+        dir.join("run").to_str().expect("utf-8"),
+        "--quiet",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains("test accuracy"),
+        "{}",
+        text(&output.stdout)
+    );
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn train_refuses_bad_input_in_one_line() {
+    let dir = temp_dir("bad");
+    let out = dir.join("run");
+    let out = out.to_str().expect("utf-8");
+    let ragged = dir.join("ragged.csv");
+    std::fs::write(&ragged, "a,b,c\n1,2,3\n4,5\n").expect("written");
+    let ragged = ragged.to_str().expect("utf-8");
+    for (args, message) in [
+        (
+            vec!["train", "--data", "/nonexistent/data.csv"],
+            "/nonexistent/data.csv",
+        ),
+        (vec!["train", "--data", ragged], "line 3"),
+        (
+            vec!["train", "--loss", "hinge"],
+            "unknown loss \"hinge\"; use one of: cross_entropy",
+        ),
+        (
+            vec!["train", "--optimizer", "adamm"],
+            "unknown optimizer \"adamm\"",
+        ),
+        (
+            vec!["train", "--batch-size", "0"],
+            "--batch-size must be a positive whole number",
+        ),
+        (
+            vec!["train", "--lr", "-1"],
+            "--lr must be a positive number",
+        ),
+        (
+            vec!["train", "--layers", "64,swish,10"],
+            "unknown layer \"swish\"",
+        ),
+        (vec!["train", "--dataset", "mnist"], "mnist"),
+        (vec!["train", "--scale", "log"], "log"),
+    ] {
+        let mut args = args;
+        args.extend(["--out", out]);
+        let output = nabla(&args);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    }
+    assert!(
+        !std::path::Path::new(out).exists(),
+        "nothing written after bad input"
+    );
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn a_diverging_run_says_so() {
+    let dir = temp_dir("diverge");
+    let output = nabla(&[
+        "train",
+        "--dataset",
+        "linear",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1000",
+        "--epochs",
+        "50",
+        "--out",
+        dir.join("run").to_str().expect("utf-8"),
+        "--quiet",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("diverged") && stderr.contains("smaller learning rate"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn datasets_are_listed() {
+    let output = nabla(&["datasets"]);
+    assert!(output.status.success());
+    let listing = text(&output.stdout);
+    for name in [
+        "digits", "iris", "xor", "not", "moons", "circles", "spirals", "linear",
+    ] {
+        assert!(listing.contains(name), "{name} missing from:\n{listing}");
+    }
+}

@@ -3,6 +3,7 @@
 //! 2 (usage or input error) and 1 (anything else, such as a failed check).
 
 mod gradcheck;
+mod train;
 
 use std::process::ExitCode;
 
@@ -32,6 +33,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    Train(Box<train::Args>),
+    /// List the built-in datasets.
+    Datasets,
     Gradcheck(gradcheck::Args),
 }
 
@@ -39,6 +43,13 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Train(args) => train::run(&args),
+        Command::Datasets => {
+            for d in crate::data::BUILTINS {
+                println!("{:<8} {}", d.name, d.description);
+            }
+            Ok(())
+        }
         Command::Gradcheck(args) => gradcheck::run(&args),
     };
     match result {

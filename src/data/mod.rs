@@ -2,6 +2,47 @@
 //!
 //! A [`Dataset`] holds a feature matrix `[n, d]` (f64, as read) and its
 //! [`Targets`]: class indices with their label names, or real values.
+//!
+//! - files: [`load_csv`] (a header row, numeric features, a target column),
+//!   [`load_npy_dataset`] (`X.npy` + `y.npy`), [`load_idx_dataset`] (MNIST's
+//!   IDX files, gzipped or not); each returns a [`Loaded`] saying whether it
+//!   chose classification or regression, and why ([`TaskChoice`]);
+//! - [`builtin`] datasets by name ([`BUILTINS`]): `digits`, `iris`, the
+//!   `xor` and `not` gates, and seeded `moons`, `circles`, `spirals`, `linear`;
+//! - [`Scaler`]: standardization or min-max scaling fitted on training rows;
+//! - [`split`]: seeded, stratified train/validation/test splits, and
+//!   [`Batches`]: seeded minibatch orders, epoch by epoch.
+//!
+//! Every failure is a [`DataError`] whose message is one line naming the
+//! file, line, column and value at fault, and what to do.
+//!
+//! ```
+//! use nabla::data::{builtin, split, Scaler, Scaling, SplitOptions};
+//! let iris = builtin("iris", &Default::default()).unwrap();
+//! let parts = split(&iris, &SplitOptions::default()).unwrap();
+//! let (train, validation, _test) = parts.datasets(&iris);
+//! let scaler = Scaler::fit_dataset(Scaling::Standard, &train);
+//! let validation = scaler.transform_dataset(&validation).unwrap();
+//! assert_eq!((validation.width(), iris.class_names().unwrap().len()), (4, 3));
+//! ```
+
+mod builtin;
+mod csv;
+mod error;
+mod idx;
+mod npy;
+mod scale;
+mod split;
+mod task;
+
+pub use builtin::{BUILTINS, BuiltinInfo, BuiltinOptions, DEFAULT_BUILTIN, builtin, linear_truth};
+pub use csv::{CsvOptions, TargetColumn, load_csv, parse_csv};
+pub use error::DataError;
+pub use idx::{load_idx_dataset, parse_idx, read_idx};
+pub use npy::{Array, load_npy_dataset, parse_npy, read_npy};
+pub use scale::{Scaler, Scaling};
+pub use split::{Batches, EpochBatches, Split, SplitOptions, split, split_rows};
+pub use task::{Loaded, MAX_AUTO_CLASSES, Task, TaskChoice};
 
 use crate::tensor::{DType, Tensor};
 
@@ -55,6 +96,14 @@ impl Dataset {
     /// Features per row.
     pub fn width(&self) -> usize {
         self.feature_names.len()
+    }
+
+    /// The class labels, in index order; `None` for regression targets.
+    pub fn class_names(&self) -> Option<&[String]> {
+        match &self.targets {
+            Targets::Classes { names, .. } => Some(names),
+            Targets::Values { .. } => None,
+        }
     }
 
     /// The features as a `[n, d]` tensor of `dtype`.

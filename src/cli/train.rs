@@ -1,0 +1,428 @@
+//! `nabla train`: data in, a trained, evaluated and saved model out.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args as ClapArgs;
+use serde_json::json;
+
+use super::Error;
+use crate::data::{
+    BuiltinOptions, CsvOptions, Dataset, Scaler, Scaling, SplitOptions, TargetColumn, Targets,
+    Task, builtin, load_csv, split,
+};
+use crate::nn::{Init, LayerSpec, Module, build_sequential, save_weights};
+use crate::optim::{OptimizerSpec, Schedule};
+use crate::train::{EpochRecord, Evaluation, FitOptions, LossKind, Stop, evaluate, fit};
+use crate::{DType, Rng};
+
+/// Train a network on a CSV file or a built-in dataset.
+///
+/// With no arguments: the built-in `digits` set, standardized, a 64-128-10
+/// ReLU network trained by Adam, evaluated on a stratified 20% test split.
+#[derive(ClapArgs)]
+#[command(
+    allow_negative_numbers = true,
+    after_help = "Examples:\n  nabla train\n  nabla train --dataset iris --layers 16,tanh,3 --epochs 200\n  \
+                  nabla train --data houses.csv --target price --loss mse --optimizer sgd --lr 0.01 --momentum 0.9"
+)]
+pub struct Args {
+    /// A CSV file with a header row.
+    #[arg(long, conflicts_with = "dataset")]
+    data: Option<PathBuf>,
+    /// The target column of --data, by name or 0-based index (default: the last).
+    #[arg(long)]
+    target: Option<String>,
+    /// The field delimiter of --data.
+    #[arg(long, default_value = ",")]
+    delimiter: char,
+    /// A built-in dataset (see `nabla datasets`).
+    #[arg(long)]
+    dataset: Option<String>,
+    /// Classification or regression; by default it follows from --loss, or from the targets.
+    #[arg(long, value_parser = ["classification", "regression"])]
+    task: Option<String>,
+    /// The layers after the input: widths, activations, dropout:P, batchnorm (default: 128,relu,<outputs>).
+    #[arg(long, value_delimiter = ',')]
+    layers: Option<Vec<String>>,
+    /// The loss (default: cross_entropy for classification, mse for regression).
+    #[arg(long)]
+    loss: Option<String>,
+    /// The optimizer.
+    #[arg(long, default_value = "adam")]
+    optimizer: String,
+    /// Learning rate (default: the optimizer's PyTorch default; 0.01 for sgd).
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Momentum (sgd, rmsprop).
+    #[arg(long)]
+    momentum: Option<f64>,
+    /// Dampening (sgd).
+    #[arg(long)]
+    dampening: Option<f64>,
+    /// Nesterov momentum (sgd).
+    #[arg(long)]
+    nesterov: bool,
+    /// Adam's betas, as β1,β2.
+    #[arg(long, value_delimiter = ',', num_args = 2)]
+    betas: Option<Vec<f64>>,
+    /// Epsilon of the adaptive optimizers.
+    #[arg(long)]
+    eps: Option<f64>,
+    /// Weight decay (coupled, or decoupled for adamw).
+    #[arg(long)]
+    weight_decay: Option<f64>,
+    /// AMSGrad (adam, adamw).
+    #[arg(long)]
+    amsgrad: bool,
+    /// Rho (adadelta).
+    #[arg(long)]
+    rho: Option<f64>,
+    /// Alpha (rmsprop).
+    #[arg(long)]
+    alpha: Option<f64>,
+    /// Centered RMSprop.
+    #[arg(long)]
+    centered: bool,
+    /// Learning-rate decay (adagrad).
+    #[arg(long)]
+    lr_decay: Option<f64>,
+    /// Passes over the training set.
+    #[arg(long, default_value_t = 30)]
+    epochs: usize,
+    /// Rows per batch, or `full` for full-batch gradient descent.
+    #[arg(long, default_value = "32")]
+    batch_size: String,
+    /// Seed of the weights, the split and the shuffles.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Feature scaling, fitted on the training split.
+    #[arg(long, default_value = "standard")]
+    scale: String,
+    /// Fraction of rows held out for the test.
+    #[arg(long, default_value_t = 0.2)]
+    test_split: f64,
+    /// Fraction of rows held out for validation.
+    #[arg(long, default_value_t = 0.1)]
+    val_split: f64,
+    /// Stop after this many epochs without a better validation loss (keeps the best weights).
+    #[arg(long)]
+    early_stop: Option<usize>,
+    /// Clip the gradients' global norm.
+    #[arg(long)]
+    clip_norm: Option<f64>,
+    /// Clip each gradient element.
+    #[arg(long)]
+    clip_value: Option<f64>,
+    /// L1 penalty on the weights.
+    #[arg(long, default_value_t = 0.0)]
+    l1: f64,
+    /// L2 penalty on the weights.
+    #[arg(long, default_value_t = 0.0)]
+    l2: f64,
+    /// Max-norm constraint on each unit's incoming weights.
+    #[arg(long)]
+    max_norm: Option<f64>,
+    /// Element type of the model.
+    #[arg(long, default_value = "f32", value_parser = ["f32", "f64"])]
+    dtype: String,
+    /// The run directory: model.safetensors, model.json, history.csv.
+    #[arg(long, default_value = "nabla-run")]
+    out: PathBuf,
+    /// Print only the final summary.
+    #[arg(long)]
+    quiet: bool,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+fn usage(message: impl Into<String>) -> Error {
+    Error::Usage(message.into())
+}
+
+fn check_positive(flag: &str, value: Option<f64>) -> Result<(), Error> {
+    match value {
+        Some(v) if !(v > 0.0 && v.is_finite()) => {
+            Err(usage(format!("{flag} must be a positive number, got {v}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The dataset the arguments name, and the task chosen for it.
+fn load(args: &Args) -> Result<(Dataset, String), Error> {
+    let task = match args.task.as_deref() {
+        Some("classification") => Task::Classification,
+        Some("regression") => Task::Regression,
+        _ => match args.loss.as_deref().and_then(LossKind::from_name) {
+            Some(loss) if loss.is_classification() => Task::Classification,
+            Some(_) => Task::Regression,
+            None => Task::Auto,
+        },
+    };
+    if let Some(path) = &args.data {
+        let target = match &args.target {
+            None => TargetColumn::Last,
+            Some(t) => match t.parse::<usize>() {
+                Ok(i) => TargetColumn::Index(i),
+                Err(_) => TargetColumn::Name(t.clone()),
+            },
+        };
+        let delimiter = u8::try_from(args.delimiter)
+            .map_err(|_| usage("--delimiter must be one ASCII character"))?;
+        let options = CsvOptions {
+            target,
+            delimiter,
+            task,
+        };
+        let loaded = load_csv(path, &options).map_err(|e| usage(e.to_string()))?;
+        let chosen = loaded.task.to_string();
+        return Ok((loaded.dataset, chosen));
+    }
+    let name = args.dataset.as_deref().unwrap_or("digits");
+    let options = BuiltinOptions {
+        seed: args.seed,
+        ..BuiltinOptions::default()
+    };
+    let data = builtin(name, &options).map_err(|e| usage(e.to_string()))?;
+    let chosen = match data.targets {
+        Targets::Classes { .. } => "classification (built-in classes)",
+        Targets::Values { .. } => "regression (built-in values)",
+    };
+    Ok((data, chosen.to_string()))
+}
+
+/// Runs the training and writes the run directory.
+pub fn run(args: &Args) -> Result<(), Error> {
+    check_positive("--lr", args.lr)?;
+    if args.epochs == 0 {
+        return Err(usage("--epochs must be at least 1"));
+    }
+    let batch_size = match args.batch_size.as_str() {
+        "full" => None,
+        text => match text.parse::<usize>() {
+            Ok(0) | Err(_) => {
+                return Err(usage(format!(
+                    "--batch-size must be a positive whole number or `full`, got {text:?}"
+                )));
+            }
+            Ok(n) => Some(n),
+        },
+    };
+    let scaling: Scaling = args
+        .scale
+        .parse()
+        .map_err(|e: crate::data::DataError| usage(e.to_string()))?;
+    let dtype = if args.dtype == "f64" {
+        DType::F64
+    } else {
+        DType::F32
+    };
+
+    let (data, task_choice) = load(args)?;
+    let classes = data.class_names().map(<[String]>::len);
+    let loss = match args.loss.as_deref() {
+        None => {
+            if classes.is_some() {
+                LossKind::CrossEntropy
+            } else {
+                LossKind::Mse
+            }
+        }
+        Some(name) => LossKind::from_name(name).ok_or_else(|| {
+            usage(format!(
+                "unknown loss {name:?}; use one of: {}",
+                LossKind::NAMES.join(", ")
+            ))
+        })?,
+    };
+    let outputs = match &data.targets {
+        Targets::Classes { names, .. } => names.len(),
+        Targets::Values { outputs, .. } => *outputs,
+    };
+    let layers = match &args.layers {
+        Some(words) => {
+            LayerSpec::parse_words(words).map_err(|e| usage(format!("--layers: {e}")))?
+        }
+        None => vec![
+            LayerSpec::Linear(128),
+            LayerSpec::Activation(crate::nn::Activation::ReLU),
+            LayerSpec::Linear(outputs),
+        ],
+    };
+
+    let optimizer_spec = OptimizerSpec {
+        name: args.optimizer.clone(),
+        lr: args.lr,
+        momentum: args.momentum,
+        dampening: args.dampening,
+        nesterov: args.nesterov.then_some(true),
+        weight_decay: args.weight_decay,
+        betas: args.betas.as_ref().map(|b| (b[0], b[1])),
+        eps: args.eps,
+        amsgrad: args.amsgrad.then_some(true),
+        rho: args.rho,
+        alpha: args.alpha,
+        centered: args.centered.then_some(true),
+        lr_decay: args.lr_decay,
+        ..OptimizerSpec::default()
+    };
+    let mut optimizer = optimizer_spec
+        .build()
+        .map_err(|e| usage(format!("--optimizer: {e}")))?;
+
+    let split_options = SplitOptions {
+        test: args.test_split,
+        validation: args.val_split,
+        seed: args.seed,
+        stratify: true,
+    };
+    let parts = split(&data, &split_options).map_err(|e| usage(e.to_string()))?;
+    let (train, validation, test) = parts.datasets(&data);
+    let scaler = Scaler::fit_dataset(scaling, &train);
+    let scaled = |d: &Dataset| {
+        scaler
+            .transform_dataset(d)
+            .map_err(|e| usage(e.to_string()))
+    };
+    let (train, validation, test) = (scaled(&train)?, scaled(&validation)?, scaled(&test)?);
+
+    let mut rng = Rng::seed(args.seed);
+    let mut model = build_sequential(data.width(), &layers, Init::PyTorchDefault, dtype, &mut rng);
+    let options = FitOptions {
+        epochs: args.epochs,
+        batch_size,
+        seed: args.seed,
+        clip_norm: args.clip_norm,
+        clip_value: args.clip_value,
+        l1: args.l1,
+        l2: args.l2,
+        max_norm: args.max_norm,
+        schedule: Schedule::Constant,
+        patience: args.early_stop,
+        ..FitOptions::default()
+    };
+    // A directory that cannot be made fails now, not after the training.
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| usage(format!("--out {}: {e}", args.out.display())))?;
+    let talk = !args.quiet && !args.json;
+    if talk {
+        println!(
+            "{} rows × {} features; task: {task_choice}; {} train / {} validation / {} test rows",
+            data.len(),
+            data.width(),
+            train.len(),
+            validation.len(),
+            test.len()
+        );
+    }
+    let started = std::time::Instant::now();
+    let report = fit(
+        &mut model,
+        optimizer.as_mut(),
+        loss,
+        &train,
+        Some(&validation),
+        &options,
+        |r: &EpochRecord| {
+            if talk {
+                let val = r
+                    .val_loss
+                    .map_or(String::new(), |v| format!("  val loss {v:.4}"));
+                let metric = r.val_metric.map_or(String::new(), |m| {
+                    format!(
+                        "  val {} {m:.4}",
+                        if classes.is_some() { "accuracy" } else { "R²" }
+                    )
+                });
+                println!(
+                    "epoch {:>4}  loss {:.4}{val}{metric}",
+                    r.epoch, r.train_loss
+                );
+            }
+        },
+    )
+    .map_err(|e| Error::Failed(e.to_string()))?;
+    let train_seconds = started.elapsed().as_secs_f64();
+
+    let (test_loss, test_eval) = evaluate(&model, loss, &test);
+    let metrics = match &test_eval {
+        Evaluation::Classification(c) => {
+            json!({ "loss": test_loss, "accuracy": c.accuracy(), "macro_f1": c.macro_f1(), "confusion": c.confusion })
+        }
+        Evaluation::Regression(r) => {
+            json!({ "loss": test_loss, "mse": r.mse, "mae": r.mae, "r2": r.r2 })
+        }
+    };
+    let layers_text: Vec<String> = layers.iter().map(ToString::to_string).collect();
+    let card = json!({
+        "nabla_version": env!("CARGO_PKG_VERSION"),
+        "inputs": data.width(),
+        "layers": layers_text.join(","),
+        "architecture": model.describe(),
+        "dtype": args.dtype,
+        "loss": args.loss.clone().unwrap_or_else(|| LossKind::NAMES[if classes.is_some() { 0 } else { 4 }].to_string()),
+        "feature_names": data.feature_names,
+        "target": data.target_name,
+        "labels": data.class_names(),
+        "preprocessing": scaler,
+        "test_metrics": metrics,
+        "epochs_run": report.history.len(),
+        "stop": format!("{:?}", report.stop),
+        "train_seconds": train_seconds,
+        "config": { "optimizer": args.optimizer, "lr": optimizer.lr(), "epochs": args.epochs, "batch_size": args.batch_size,
+                    "seed": args.seed, "scale": args.scale, "test_split": args.test_split, "val_split": args.val_split },
+    });
+    write_run(&args.out, &model, &card, &report.history)?;
+
+    if args.json {
+        println!("{card}");
+    } else {
+        if let Stop::EarlyStopped { best_epoch } = report.stop {
+            println!("early stop: kept the weights of epoch {best_epoch}");
+        }
+        match &test_eval {
+            Evaluation::Classification(c) => println!(
+                "test accuracy {:.2}% ({} rows), loss {test_loss:.4}",
+                100.0 * c.accuracy(),
+                c.total()
+            ),
+            Evaluation::Regression(r) => {
+                println!("test MSE {:.4}, MAE {:.4}, R² {:.4}", r.mse, r.mae, r.r2)
+            }
+        }
+        println!(
+            "trained in {train_seconds:.2} s; model written to {}",
+            args.out.display()
+        );
+    }
+    Ok(())
+}
+
+fn write_run(
+    dir: &Path,
+    model: &dyn Module,
+    card: &serde_json::Value,
+    history: &[EpochRecord],
+) -> Result<(), Error> {
+    let cannot = |e: &dyn std::fmt::Display| Error::Usage(format!("--out {}: {e}", dir.display()));
+    save_weights(model, dir.join("model.safetensors")).map_err(|e| cannot(&e))?;
+    let text = serde_json::to_string_pretty(card).expect("a JSON value serializes");
+    crate::io::write_atomically(&dir.join("model.json"), text.as_bytes())
+        .map_err(|e| cannot(&e))?;
+    let mut csv = String::from("epoch,train_loss,val_loss,val_metric,lr\n");
+    for r in history {
+        let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+        csv.push_str(&format!(
+            "{},{},{},{},{}\n",
+            r.epoch,
+            r.train_loss,
+            opt(r.val_loss),
+            opt(r.val_metric),
+            r.lr
+        ));
+    }
+    crate::io::write_atomically(&dir.join("history.csv"), csv.as_bytes())
+        .map_err(|e| cannot(&e))?;
+    Ok(())
+}

@@ -33,6 +33,7 @@ pub mod data;
 pub mod io;
 pub mod loss;
 pub mod metrics;
+pub mod model;
 pub mod nn;
 pub mod ops;
 pub mod optim;

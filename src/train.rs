@@ -66,18 +66,31 @@ impl LossKind {
         "huber",
     ];
 
+    /// Every loss, in the order of [`LossKind::NAMES`].
+    pub const ALL: &[LossKind] = &[
+        LossKind::CrossEntropy,
+        LossKind::Nll,
+        LossKind::Bce,
+        LossKind::BceWithLogits,
+        LossKind::Mse,
+        LossKind::Mae,
+        LossKind::Huber,
+    ];
+
     /// The loss of a command-line name.
     pub fn from_name(name: &str) -> Option<LossKind> {
-        Some(match name {
-            "cross_entropy" => LossKind::CrossEntropy,
-            "nll" => LossKind::Nll,
-            "bce" => LossKind::Bce,
-            "bce_with_logits" => LossKind::BceWithLogits,
-            "mse" => LossKind::Mse,
-            "mae" => LossKind::Mae,
-            "huber" => LossKind::Huber,
-            _ => return None,
-        })
+        Self::NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| Self::ALL[i])
+    }
+
+    /// The loss's command-line name.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[Self::ALL
+            .iter()
+            .position(|&k| k == self)
+            .expect("ALL lists every loss")]
     }
 
     /// Whether the loss trains a classifier.

@@ -119,9 +119,7 @@ fn train_with_no_arguments_learns_the_digits() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     let summary: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("one JSON object");
-    let accuracy = summary["test_metrics"]["accuracy"]
-        .as_f64()
-        .expect("an accuracy");
+    let accuracy = summary["test"]["accuracy"].as_f64().expect("an accuracy");
     assert!(accuracy >= 0.97, "test accuracy {accuracy}");
     assert_eq!(summary["labels"].as_array().expect("labels").len(), 10);
     for file in ["model.safetensors", "model.json", "history.csv"] {
@@ -258,4 +256,113 @@ fn datasets_are_listed() {
     ] {
         assert!(listing.contains(name), "{name} missing from:\n{listing}");
     }
+}
+
+#[test]
+fn a_trained_model_predicts_evaluates_and_describes_itself() {
+    let dir = temp_dir("predict");
+    let run = dir.join("run");
+    let run = run.to_str().expect("utf-8");
+    let iris = concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv");
+    let trained = nabla(&[
+        "train",
+        "--data",
+        iris,
+        "--layers",
+        "16,tanh,3",
+        "--epochs",
+        "150",
+        "--out",
+        run,
+        "--quiet",
+    ]);
+    assert!(trained.status.success(), "{}", text(&trained.stderr));
+
+    // Columns in another order, and no target column: predict reads by name.
+    let rows = dir.join("new.csv");
+    std::fs::write(
+        &rows,
+        "petal_width,petal_length,sepal_width,sepal_length\n0.2,1.4,3.5,5.1\n2.3,5.4,3.0,6.2\n",
+    )
+    .expect("written");
+    let predictions = dir.join("predictions.csv");
+    let output = nabla(&[
+        "predict",
+        "--model",
+        run,
+        "--data",
+        rows.to_str().expect("utf-8"),
+        "--out",
+        predictions.to_str().expect("utf-8"),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let written = std::fs::read_to_string(&predictions).expect("predictions written");
+    let lines: Vec<&str> = written.lines().collect();
+    assert_eq!(lines[0], "prediction,p_setosa,p_versicolor,p_virginica");
+    assert!(
+        lines[1].starts_with("setosa,") && lines[2].starts_with("virginica,"),
+        "{written}"
+    );
+    let p: f64 = lines[1]
+        .split(',')
+        .skip(1)
+        .map(|v| v.parse::<f64>().expect("a probability"))
+        .sum();
+    assert!((p - 1.0).abs() < 1e-5, "probabilities sum to 1: {p}");
+
+    let output = nabla(&["eval", "--model", run, "--data", iris, "--json"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert!(
+        summary["accuracy"].as_f64().expect("accuracy") > 0.85,
+        "{summary}"
+    );
+    assert_eq!(summary["per_class"].as_array().expect("classes").len(), 3);
+
+    let output = nabla(&["inspect", run]);
+    assert!(text(&output.stdout).contains("Linear(in_features=4, out_features=16, bias=True)"));
+
+    let unseen = dir.join("unseen.csv");
+    std::fs::write(
+        &unseen,
+        "sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,rose\n",
+    )
+    .expect("written");
+    let wrong = dir.join("wrong.csv");
+    std::fs::write(&wrong, "a,b\n1,2\n").expect("written");
+    for (args, message) in [
+        (
+            vec![
+                "eval",
+                "--model",
+                run,
+                "--data",
+                unseen.to_str().expect("utf-8"),
+            ],
+            "class \"rose\" was not seen in training",
+        ),
+        (
+            vec![
+                "predict",
+                "--model",
+                run,
+                "--data",
+                wrong.to_str().expect("utf-8"),
+            ],
+            "no column \"sepal_length\"",
+        ),
+        (
+            vec!["predict", "--model", "/nonexistent", "--data", iris],
+            "is it a directory written by `nabla train`?",
+        ),
+    ] {
+        let output = nabla(&args);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(message) && stderr.lines().count() == 1,
+            "{args:?}: {stderr}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).expect("cleanup");
 }

@@ -3,6 +3,7 @@
 //! 2 (usage or input error) and 1 (anything else, such as a failed check).
 
 mod gradcheck;
+mod predict;
 mod train;
 
 use std::process::ExitCode;
@@ -36,6 +37,9 @@ enum Command {
     Train(Box<train::Args>),
     /// List the built-in datasets.
     Datasets,
+    Predict(predict::PredictArgs),
+    Eval(predict::EvalArgs),
+    Inspect(predict::InspectArgs),
     Gradcheck(gradcheck::Args),
 }
 
@@ -51,6 +55,9 @@ pub fn main() -> ExitCode {
             Ok(())
         }
         Command::Gradcheck(args) => gradcheck::run(&args),
+        Command::Predict(args) => predict::predict(&args),
+        Command::Eval(args) => predict::eval(&args),
+        Command::Inspect(args) => predict::inspect(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

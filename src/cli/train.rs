@@ -10,7 +10,8 @@ use crate::data::{
     BuiltinOptions, CsvOptions, Dataset, Scaler, Scaling, SplitOptions, TargetColumn, Targets,
     Task, builtin, load_csv, split,
 };
-use crate::nn::{Init, LayerSpec, Module, build_sequential, save_weights};
+use crate::model::{Model, ModelCard};
+use crate::nn::{Init, LayerSpec, Module, build_sequential};
 use crate::optim::{OptimizerSpec, Schedule};
 use crate::train::{EpochRecord, Evaluation, FitOptions, LossKind, Stop, evaluate, fit};
 use crate::{DType, Rng};
@@ -355,28 +356,40 @@ pub fn run(args: &Args) -> Result<(), Error> {
         }
     };
     let layers_text: Vec<String> = layers.iter().map(ToString::to_string).collect();
-    let card = json!({
-        "nabla_version": env!("CARGO_PKG_VERSION"),
-        "inputs": data.width(),
-        "layers": layers_text.join(","),
-        "architecture": model.describe(),
-        "dtype": args.dtype,
-        "loss": args.loss.clone().unwrap_or_else(|| LossKind::NAMES[if classes.is_some() { 0 } else { 4 }].to_string()),
-        "feature_names": data.feature_names,
-        "target": data.target_name,
-        "labels": data.class_names(),
-        "preprocessing": scaler,
-        "test_metrics": metrics,
-        "epochs_run": report.history.len(),
-        "stop": format!("{:?}", report.stop),
-        "train_seconds": train_seconds,
-        "config": { "optimizer": args.optimizer, "lr": optimizer.lr(), "epochs": args.epochs, "batch_size": args.batch_size,
-                    "seed": args.seed, "scale": args.scale, "test_split": args.test_split, "val_split": args.val_split },
-    });
-    write_run(&args.out, &model, &card, &report.history)?;
+    let card = ModelCard {
+        nabla_version: env!("CARGO_PKG_VERSION").to_string(),
+        inputs: data.width(),
+        layers: layers_text.join(","),
+        architecture: model.describe(),
+        dtype: args.dtype.clone(),
+        loss: loss.name().to_string(),
+        feature_names: data.feature_names.clone(),
+        target: data.target_name.clone(),
+        labels: data.class_names().map(<[String]>::to_vec),
+        preprocessing: scaler,
+        metrics: json!({ "test": metrics }),
+        training: json!({
+            "task": task_choice,
+            "optimizer": args.optimizer, "lr": optimizer.lr(), "epochs": args.epochs, "epochs_run": report.history.len(),
+            "stop": format!("{:?}", report.stop), "batch_size": args.batch_size, "seed": args.seed, "scale": args.scale,
+            "test_split": args.test_split, "val_split": args.val_split, "train_seconds": train_seconds,
+        }),
+    };
+    let model = Model {
+        network: model,
+        card,
+    };
+    write_run(&args.out, &model, &report.history)?;
 
     if args.json {
-        println!("{card}");
+        let summary = json!({
+            "test": model.card.metrics["test"],
+            "labels": model.card.labels,
+            "epochs_run": report.history.len(),
+            "train_seconds": train_seconds,
+            "out": args.out,
+        });
+        println!("{summary}");
     } else {
         if let Stop::EarlyStopped { best_epoch } = report.stop {
             println!("early stop: kept the weights of epoch {best_epoch}");
@@ -399,17 +412,9 @@ pub fn run(args: &Args) -> Result<(), Error> {
     Ok(())
 }
 
-fn write_run(
-    dir: &Path,
-    model: &dyn Module,
-    card: &serde_json::Value,
-    history: &[EpochRecord],
-) -> Result<(), Error> {
+fn write_run(dir: &Path, model: &Model, history: &[EpochRecord]) -> Result<(), Error> {
     let cannot = |e: &dyn std::fmt::Display| Error::Usage(format!("--out {}: {e}", dir.display()));
-    save_weights(model, dir.join("model.safetensors")).map_err(|e| cannot(&e))?;
-    let text = serde_json::to_string_pretty(card).expect("a JSON value serializes");
-    crate::io::write_atomically(&dir.join("model.json"), text.as_bytes())
-        .map_err(|e| cannot(&e))?;
+    model.save(dir).map_err(|e| cannot(&e))?;
     let mut csv = String::from("epoch,train_loss,val_loss,val_metric,lr\n");
     for r in history {
         let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());

@@ -702,3 +702,122 @@ mod tests {
         );
     }
 }
+
+/// Feature rows read for a trained model: the named columns, in the
+/// model's order, and the raw target labels when that column is present.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeatureRows {
+    /// `rows × columns` values, row-major, in the order asked for.
+    pub features: Vec<f64>,
+    /// Rows read.
+    pub rows: usize,
+    /// The target column's cells (trimmed text) and their lines, if asked for and present.
+    pub target: Option<(Vec<String>, Vec<u64>)>,
+}
+
+/// Reads the columns `wanted` (by header name, any order in the file) and,
+/// if the file has it, the column `target`; other columns are ignored. A
+/// missing wanted column is an error listing the file's columns.
+pub fn load_features(
+    path: impl AsRef<Path>,
+    wanted: &[String],
+    target: Option<&str>,
+    delimiter: u8,
+) -> Result<FeatureRows, DataError> {
+    let path = path.as_ref().to_path_buf();
+    let bytes = std::fs::read(&path).map_err(|source| DataError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let mut record = Records::new(bytes, delimiter);
+    let unclosed = |path: &PathBuf, (line, field): (u64, usize)| DataError::Cell {
+        path: path.clone(),
+        line,
+        column: String::new(),
+        number: field + 1,
+        value: "\"".into(),
+        problem: "opens a quoted field that is never closed",
+        fix: "close the quote (write a quote inside quotes as \"\")",
+    };
+    let Some(header_line) = record.next().map_err(|e| unclosed(&path, e))? else {
+        return Err(DataError::Empty {
+            path,
+            expected: "a CSV file needs a header row and at least one data row",
+        });
+    };
+    let mut columns = Vec::new();
+    for (j, field) in record.fields().enumerate() {
+        let cell = Cell {
+            path: &path,
+            line: header_line,
+            column: "",
+            number: j + 1,
+        };
+        columns.push(cell.text(field)?.trim().to_string());
+    }
+    let mut positions = Vec::with_capacity(wanted.len());
+    for name in wanted {
+        let position =
+            columns
+                .iter()
+                .position(|c| c == name)
+                .ok_or_else(|| DataError::UnknownColumn {
+                    path: path.clone(),
+                    line: header_line,
+                    wanted: format!("{name:?} (a feature the model was trained on)"),
+                    columns: list(&columns, 20, true),
+                    count: columns.len(),
+                })?;
+        positions.push(position);
+    }
+    let target_position = target.and_then(|t| columns.iter().position(|c| c == t));
+    let mut rows = FeatureRows {
+        features: Vec::new(),
+        rows: 0,
+        target: target_position.map(|_| (Vec::new(), Vec::new())),
+    };
+    while let Some(line) = record.next().map_err(|e| unclosed(&path, e))? {
+        if record.len() != columns.len() {
+            return Err(DataError::Ragged {
+                path,
+                line,
+                header_line,
+                expected: columns.len(),
+                found: record.len(),
+                delimiter: char::from(delimiter),
+            });
+        }
+        let fields: Vec<&[u8]> = record.fields().collect();
+        for &j in &positions {
+            let cell = Cell {
+                path: &path,
+                line,
+                column: &columns[j],
+                number: j + 1,
+            };
+            rows.features
+                .push(cell.number(cell.text(fields[j])?.trim())?);
+        }
+        if let (Some(j), Some((labels, lines))) = (target_position, rows.target.as_mut()) {
+            let cell = Cell {
+                path: &path,
+                line,
+                column: &columns[j],
+                number: j + 1,
+            };
+            let text = cell.text(fields[j])?.trim();
+            check_target(&cell, text)?;
+            labels.push(text.to_string());
+            lines.push(line);
+        }
+        rows.rows += 1;
+    }
+    if rows.rows == 0 {
+        return Err(DataError::HeaderOnly {
+            path,
+            line: header_line,
+        });
+    }
+    Ok(rows)
+}

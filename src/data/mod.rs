@@ -36,7 +36,7 @@ mod split;
 mod task;
 
 pub use builtin::{BUILTINS, BuiltinInfo, BuiltinOptions, DEFAULT_BUILTIN, builtin, linear_truth};
-pub use csv::{CsvOptions, TargetColumn, load_csv, parse_csv};
+pub use csv::{CsvOptions, FeatureRows, TargetColumn, load_csv, load_features, parse_csv};
 pub use error::DataError;
 pub use idx::{load_idx_dataset, parse_idx, read_idx};
 pub use npy::{Array, load_npy_dataset, parse_npy, read_npy};

@@ -1,0 +1,145 @@
+//! A trained model as files: `model.safetensors` (the weights, with
+//! PyTorch `Sequential` names) and `model.json` (a card: the layer stack,
+//! dtype, loss, preprocessing, feature and label names, metrics and the
+//! training configuration), so `nabla predict` can rebuild it exactly.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Scaler;
+use crate::nn::{
+    Init, LayerSpec, LoadError, Module, Sequential, build_sequential, load_weights, save_weights,
+};
+use crate::tensor::{DType, Rng, Tensor};
+use crate::train::LossKind;
+
+/// What `model.json` holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelCard {
+    /// The nabla version that wrote it.
+    pub nabla_version: String,
+    /// Input features.
+    pub inputs: usize,
+    /// The layer stack after the input, as `--layers` takes it.
+    pub layers: String,
+    /// PyTorch's `repr` of the network, for people.
+    pub architecture: String,
+    /// `f32` or `f64`.
+    pub dtype: String,
+    /// The loss it was trained with.
+    pub loss: String,
+    /// The feature columns, in order.
+    pub feature_names: Vec<String>,
+    /// The target column.
+    pub target: String,
+    /// The class labels, by output index (absent for regression).
+    pub labels: Option<Vec<String>>,
+    /// The feature scaling fitted on the training split.
+    pub preprocessing: Scaler,
+    /// Metrics measured after training (test, validation, train).
+    pub metrics: serde_json::Value,
+    /// The training configuration and outcome.
+    pub training: serde_json::Value,
+}
+
+/// A network with everything needed to use it on raw data.
+pub struct Model {
+    /// The network, in evaluation mode after loading.
+    pub network: Sequential,
+    /// Its card.
+    pub card: ModelCard,
+}
+
+/// Why a model directory could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// `model.json` is missing or unreadable.
+    #[error("cannot read {path}: {source}; is it a directory written by `nabla train`?")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// `model.json` is not a model card.
+    #[error("{path} is not a valid model card: {problem}")]
+    Card {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The weights do not load.
+    #[error(transparent)]
+    Weights(#[from] LoadError),
+    /// Writing failed.
+    #[error(transparent)]
+    Write(#[from] crate::io::Error),
+}
+
+impl Model {
+    /// The loss the model was trained with.
+    pub fn loss(&self) -> LossKind {
+        LossKind::from_name(&self.card.loss).expect("a loaded card names a known loss")
+    }
+
+    /// Writes `model.safetensors` and `model.json` into `dir` (which must
+    /// exist), each atomically.
+    pub fn save(&self, dir: &Path) -> Result<(), ModelError> {
+        save_weights(&self.network, dir.join("model.safetensors"))?;
+        let text = serde_json::to_string_pretty(&self.card).expect("a card serializes");
+        crate::io::write_atomically(&dir.join("model.json"), text.as_bytes())?;
+        Ok(())
+    }
+
+    /// Reads a model written by [`Model::save`].
+    pub fn load(dir: &Path) -> Result<Model, ModelError> {
+        let path = dir.join("model.json");
+        let text = std::fs::read_to_string(&path).map_err(|source| ModelError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let bad = |problem: String| ModelError::Card {
+            path: path.clone(),
+            problem,
+        };
+        let card: ModelCard = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        let layers =
+            LayerSpec::parse_list(&card.layers).map_err(|e| bad(format!("layers: {e}")))?;
+        let dtype = match card.dtype.as_str() {
+            "f32" => DType::F32,
+            "f64" => DType::F64,
+            other => return Err(bad(format!("unknown dtype {other:?}"))),
+        };
+        if LossKind::from_name(&card.loss).is_none() {
+            return Err(bad(format!("unknown loss {:?}", card.loss)));
+        }
+        if card.preprocessing.width() != card.inputs && card.preprocessing.width() != 0 {
+            return Err(bad(format!(
+                "preprocessing has {} columns but the model takes {} inputs",
+                card.preprocessing.width(),
+                card.inputs
+            )));
+        }
+        let mut network =
+            build_sequential(card.inputs, &layers, Init::Zeros, dtype, &mut Rng::seed(0));
+        load_weights(&mut network, dir.join("model.safetensors"))?;
+        network.set_training(false);
+        Ok(Model { network, card })
+    }
+
+    /// The network's outputs for raw (unscaled) feature rows `n × inputs`.
+    pub fn outputs(&self, features: &[f64]) -> Tensor {
+        let mut scaled = features.to_vec();
+        self.card.preprocessing.transform(&mut scaled);
+        let rows = scaled.len() / self.card.inputs.max(1);
+        let dtype = self
+            .network
+            .parameters()
+            .first()
+            .map_or(DType::F32, |(_, p)| p.dtype());
+        let x = Tensor::from_vec(scaled, &[rows, self.card.inputs]).to_dtype(dtype);
+        crate::no_grad(|| self.network.forward(&x))
+    }
+}

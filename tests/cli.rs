@@ -366,3 +366,86 @@ fn a_trained_model_predicts_evaluates_and_describes_itself() {
     }
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn training_options_reach_the_loop() {
+    let dir = temp_dir("options");
+    let out = dir.join("run");
+    let out = out.to_str().expect("utf-8");
+    // One JSON line per epoch, then the summary.
+    let output = nabla(&[
+        "train",
+        "--epochs",
+        "4",
+        "--log",
+        "json",
+        "--schedule",
+        "step:2:0.5",
+        "--out",
+        out,
+        "--quiet",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let lines: Vec<serde_json::Value> = text(&output.stdout)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[1]["lr"].as_f64(), Some(0.001));
+    assert_eq!(
+        lines[2]["lr"].as_f64(),
+        Some(0.0005),
+        "the step schedule halves the rate at epoch 3"
+    );
+
+    // Starting from saved weights; a target loss that stops at once.
+    let weights = dir.join("run").join("model.safetensors");
+    let output = nabla(&[
+        "train",
+        "--init",
+        weights.to_str().expect("utf-8"),
+        "--target-loss",
+        "10",
+        "--epochs",
+        "50",
+        "--out",
+        out,
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(summary["epochs_run"].as_u64(), Some(1));
+
+    for (args, message) in [
+        (
+            vec!["train", "--schedule", "step:x"],
+            "--schedule: cannot read \"step:x\"",
+        ),
+        (
+            vec!["train", "--init", "/nonexistent/w.safetensors"],
+            "--init: cannot read /nonexistent/w.safetensors",
+        ),
+        (
+            vec![
+                "train",
+                "--layers",
+                "16,relu,10",
+                "--init",
+                weights.to_str().expect("utf-8"),
+            ],
+            "tensor \"0.bias\" has shape [128], but the model needs [16]",
+        ),
+    ] {
+        let mut args = args;
+        args.extend(["--out", out]);
+        let output = nabla(&args);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(message) && stderr.lines().count() == 1,
+            "{args:?}: {stderr}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}

@@ -3,15 +3,16 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args as ClapArgs;
+use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use super::Error;
 use crate::data::{
     BuiltinOptions, CsvOptions, Dataset, Scaler, Scaling, SplitOptions, TargetColumn, Targets,
-    Task, builtin, load_csv, split,
+    Task, builtin, load_csv, load_idx_dataset, load_npy_dataset, split,
 };
 use crate::model::{Model, ModelCard};
-use crate::nn::{Init, LayerSpec, Module, build_sequential};
+use crate::nn::{Init, LayerSpec, Module, build_sequential, load_weights};
 use crate::optim::{OptimizerSpec, Schedule};
 use crate::train::{EpochRecord, Evaluation, FitOptions, LossKind, Stop, evaluate, fit};
 use crate::{DType, Rng};
@@ -27,9 +28,13 @@ use crate::{DType, Rng};
                   nabla train --data houses.csv --target price --loss mse --optimizer sgd --lr 0.01 --momentum 0.9"
 )]
 pub struct Args {
-    /// A CSV file with a header row.
+    /// The data: a CSV file with a header row, a NumPy `.npy` feature
+    /// matrix, or an MNIST `*-images-idx3-ubyte` file (optionally gzipped).
     #[arg(long, conflicts_with = "dataset")]
     data: Option<PathBuf>,
+    /// The targets of an `.npy` or IDX --data file (`y.npy`, `*-labels-idx1-ubyte`).
+    #[arg(long, requires = "data")]
+    target_file: Option<PathBuf>,
     /// The target column of --data, by name or 0-based index (default: the last).
     #[arg(long)]
     target: Option<String>,
@@ -123,6 +128,22 @@ pub struct Args {
     /// Max-norm constraint on each unit's incoming weights.
     #[arg(long)]
     max_norm: Option<f64>,
+    /// Keep the rows in file order (no shuffling between epochs).
+    #[arg(long)]
+    no_shuffle: bool,
+    /// Stop once the training loss is below this.
+    #[arg(long)]
+    target_loss: Option<f64>,
+    /// Stop once no weight changes by more than this in an epoch.
+    #[arg(long)]
+    tolerance: Option<f64>,
+    /// Learning-rate schedule: step:SIZE:GAMMA, multistep:E1/E2/…:GAMMA,
+    /// exponential:GAMMA, cosine[:T_MAX], warmup:EPOCHS (linear from 0.1×).
+    #[arg(long)]
+    schedule: Option<String>,
+    /// Start from these weights (a safetensors file with PyTorch Sequential names).
+    #[arg(long)]
+    init: Option<PathBuf>,
     /// Element type of the model.
     #[arg(long, default_value = "f32", value_parser = ["f32", "f64"])]
     dtype: String,
@@ -135,6 +156,9 @@ pub struct Args {
     /// Print the summary as one JSON object.
     #[arg(long)]
     json: bool,
+    /// `json`: one JSON line per epoch on standard output, for machines.
+    #[arg(long, value_parser = ["json"])]
+    log: Option<String>,
 }
 
 fn usage(message: impl Into<String>) -> Error {
@@ -150,6 +174,50 @@ fn check_positive(flag: &str, value: Option<f64>) -> Result<(), Error> {
     }
 }
 
+/// Reads `--schedule`.
+fn parse_schedule(text: &str, epochs: usize) -> Result<Schedule, Error> {
+    let bad = || {
+        usage(format!(
+            "--schedule: cannot read {text:?}; use step:SIZE:GAMMA, multistep:E1/E2:GAMMA, exponential:GAMMA, cosine[:T_MAX] or warmup:EPOCHS"
+        ))
+    };
+    let parts: Vec<&str> = text.split(':').collect();
+    let number = |s: &str| {
+        s.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .ok_or_else(bad)
+    };
+    let count = |s: &str| s.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(bad);
+    Ok(match parts.as_slice() {
+        ["step", size, gamma] => Schedule::Step {
+            step_size: count(size)?,
+            gamma: number(gamma)?,
+        },
+        ["multistep", milestones, gamma] => Schedule::MultiStep {
+            milestones: milestones.split('/').map(count).collect::<Result<_, _>>()?,
+            gamma: number(gamma)?,
+        },
+        ["exponential", gamma] => Schedule::Exponential {
+            gamma: number(gamma)?,
+        },
+        ["cosine"] => Schedule::Cosine {
+            t_max: epochs,
+            eta_min_factor: 0.0,
+        },
+        ["cosine", t_max] => Schedule::Cosine {
+            t_max: count(t_max)?,
+            eta_min_factor: 0.0,
+        },
+        ["warmup", n] => Schedule::Linear {
+            start_factor: 0.1,
+            end_factor: 1.0,
+            total_epochs: count(n)?,
+        },
+        _ => return Err(bad()),
+    })
+}
+
 /// The dataset the arguments name, and the task chosen for it.
 fn load(args: &Args) -> Result<(Dataset, String), Error> {
     let task = match args.task.as_deref() {
@@ -161,6 +229,17 @@ fn load(args: &Args) -> Result<(Dataset, String), Error> {
             None => Task::Auto,
         },
     };
+    if let (Some(x), Some(y)) = (&args.data, &args.target_file) {
+        let is_npy = x.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+        let loaded = if is_npy {
+            load_npy_dataset(x, y, task)
+        } else {
+            load_idx_dataset(x, y)
+        };
+        let loaded = loaded.map_err(|e| usage(e.to_string()))?;
+        let chosen = loaded.task.to_string();
+        return Ok((loaded.dataset, chosen));
+    }
     if let Some(path) = &args.data {
         let target = match &args.target {
             None => TargetColumn::Last,
@@ -290,6 +369,13 @@ pub fn run(args: &Args) -> Result<(), Error> {
 
     let mut rng = Rng::seed(args.seed);
     let mut model = build_sequential(data.width(), &layers, Init::PyTorchDefault, dtype, &mut rng);
+    if let Some(init) = &args.init {
+        load_weights(&mut model, init).map_err(|e| usage(format!("--init: {e}")))?;
+    }
+    let schedule = match &args.schedule {
+        Some(text) => parse_schedule(text, args.epochs)?,
+        None => Schedule::Constant,
+    };
     let options = FitOptions {
         epochs: args.epochs,
         batch_size,
@@ -299,9 +385,11 @@ pub fn run(args: &Args) -> Result<(), Error> {
         l1: args.l1,
         l2: args.l2,
         max_norm: args.max_norm,
-        schedule: Schedule::Constant,
+        schedule,
         patience: args.early_stop,
-        ..FitOptions::default()
+        shuffle: !args.no_shuffle,
+        target_loss: args.target_loss,
+        tolerance: args.tolerance,
     };
     // A directory that cannot be made fails now, not after the training.
     std::fs::create_dir_all(&args.out)
@@ -318,7 +406,19 @@ pub fn run(args: &Args) -> Result<(), Error> {
         );
     }
     let started = std::time::Instant::now();
-    let report = fit(
+    let metric_name = if classes.is_some() { "accuracy" } else { "r2" };
+    // A bar on a terminal; nothing per epoch otherwise, unless asked for JSON lines.
+    let bar = if talk && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        ProgressBar::new(args.epochs as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} epoch {pos}/{len} {msg} [{elapsed} < {eta}]")
+            .expect("a valid template"),
+    );
+    let log_json = args.log.as_deref() == Some("json");
+    let result = fit(
         &mut model,
         optimizer.as_mut(),
         loss,
@@ -326,24 +426,23 @@ pub fn run(args: &Args) -> Result<(), Error> {
         Some(&validation),
         &options,
         |r: &EpochRecord| {
-            if talk {
-                let val = r
-                    .val_loss
-                    .map_or(String::new(), |v| format!("  val loss {v:.4}"));
-                let metric = r.val_metric.map_or(String::new(), |m| {
-                    format!(
-                        "  val {} {m:.4}",
-                        if classes.is_some() { "accuracy" } else { "R²" }
-                    )
-                });
-                println!(
-                    "epoch {:>4}  loss {:.4}{val}{metric}",
-                    r.epoch, r.train_loss
-                );
+            let val = r
+                .val_loss
+                .map_or(String::new(), |v| format!(" val loss {v:.4}"));
+            let metric = r
+                .val_metric
+                .map_or(String::new(), |m| format!(" val {metric_name} {m:.4}"));
+            bar.set_message(format!("loss {:.4}{val}{metric}", r.train_loss));
+            bar.inc(1);
+            if log_json {
+                let line = json!({ "epoch": r.epoch, "train_loss": r.train_loss, "val_loss": r.val_loss,
+                               format!("val_{metric_name}"): r.val_metric, "lr": r.lr });
+                println!("{line}");
             }
         },
-    )
-    .map_err(|e| Error::Failed(e.to_string()))?;
+    );
+    bar.finish_and_clear();
+    let report = result.map_err(|e| Error::Failed(e.to_string()))?;
     let train_seconds = started.elapsed().as_secs_f64();
 
     let (test_loss, test_eval) = evaluate(&model, loss, &test);

@@ -449,3 +449,56 @@ fn training_options_reach_the_loop() {
     }
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn random_restarts_keep_the_best_run() {
+    let dir = temp_dir("restarts");
+    let output = nabla(&[
+        "train",
+        "--dataset",
+        "xor",
+        "--layers",
+        "3,sigmoid,2",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "0.5",
+        "--epochs",
+        "300",
+        "--batch-size",
+        "full",
+        "--test-split",
+        "0",
+        "--val-split",
+        "0",
+        "--restarts",
+        "4",
+        "--out",
+        dir.join("run").to_str().expect("utf-8"),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let losses: Vec<f64> = stdout
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("restart ")
+                .and_then(|r| r.rsplit(' ').next())
+                .map(|v| v.parse().expect("a loss"))
+        })
+        .collect();
+    assert_eq!(losses.len(), 4, "{stdout}");
+    let best = losses.iter().copied().fold(f64::INFINITY, f64::min);
+    assert!(
+        stdout.contains(&format!("loss {best:.4}\ntrained")),
+        "the kept model is the best: {stdout}"
+    );
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run/model.json")).expect("card"))
+            .expect("JSON");
+    let best_index = losses.iter().position(|&l| l == best).expect("present") + 1;
+    assert_eq!(
+        card["training"]["best_restart"].as_u64(),
+        Some(best_index as u64)
+    );
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}

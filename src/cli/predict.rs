@@ -270,7 +270,7 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Error> {
         Some(labels) => println!("classes: {}", labels.join(", ")),
         None => println!("regression of {:?}", card.target),
     }
-    println!("test metrics: {}", card.metrics["test"]);
+    println!("metrics: {}", card.metrics);
     println!("training: {}", card.training);
     Ok(())
 }

@@ -144,6 +144,10 @@ pub struct Args {
     /// Start from these weights (a safetensors file with PyTorch Sequential names).
     #[arg(long)]
     init: Option<PathBuf>,
+    /// Train this many independent initializations (seeds seed, seed+1, …)
+    /// and keep the best by validation loss.
+    #[arg(long, default_value_t = 1)]
+    restarts: usize,
     /// Element type of the model.
     #[arg(long, default_value = "f32", value_parser = ["f32", "f64"])]
     dtype: String,
@@ -171,6 +175,15 @@ fn check_positive(flag: &str, value: Option<f64>) -> Result<(), Error> {
             Err(usage(format!("{flag} must be a positive number, got {v}")))
         }
         _ => Ok(()),
+    }
+}
+
+/// Prints a line above the progress bar, or plainly when there is none.
+fn say(bar: &ProgressBar, line: String) {
+    if bar.is_hidden() {
+        println!("{line}");
+    } else {
+        bar.println(line);
     }
 }
 
@@ -347,7 +360,8 @@ pub fn run(args: &Args) -> Result<(), Error> {
         lr_decay: args.lr_decay,
         ..OptimizerSpec::default()
     };
-    let mut optimizer = optimizer_spec
+    // Checked once here, before any data is split or trained on.
+    optimizer_spec
         .build()
         .map_err(|e| usage(format!("--optimizer: {e}")))?;
 
@@ -367,10 +381,13 @@ pub fn run(args: &Args) -> Result<(), Error> {
     };
     let (train, validation, test) = (scaled(&train)?, scaled(&validation)?, scaled(&test)?);
 
-    let mut rng = Rng::seed(args.seed);
-    let mut model = build_sequential(data.width(), &layers, Init::PyTorchDefault, dtype, &mut rng);
-    if let Some(init) = &args.init {
-        load_weights(&mut model, init).map_err(|e| usage(format!("--init: {e}")))?;
+    if args.restarts == 0 {
+        return Err(usage("--restarts must be at least 1"));
+    }
+    if args.restarts > 1 && args.init.is_some() {
+        return Err(usage(
+            "--restarts draws new random weights for each run; it cannot be combined with --init",
+        ));
     }
     let schedule = match &args.schedule {
         Some(text) => parse_schedule(text, args.epochs)?,
@@ -385,7 +402,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
         l1: args.l1,
         l2: args.l2,
         max_norm: args.max_norm,
-        schedule,
+        schedule: schedule.clone(),
         patience: args.early_stop,
         shuffle: !args.no_shuffle,
         target_loss: args.target_loss,
@@ -409,7 +426,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
     let metric_name = if classes.is_some() { "accuracy" } else { "r2" };
     // A bar on a terminal; nothing per epoch otherwise, unless asked for JSON lines.
     let bar = if talk && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        ProgressBar::new(args.epochs as u64)
+        ProgressBar::new((args.epochs * args.restarts) as u64)
     } else {
         ProgressBar::hidden()
     };
@@ -418,34 +435,108 @@ pub fn run(args: &Args) -> Result<(), Error> {
             .expect("a valid template"),
     );
     let log_json = args.log.as_deref() == Some("json");
-    let result = fit(
-        &mut model,
-        optimizer.as_mut(),
-        loss,
-        &train,
-        Some(&validation),
-        &options,
-        |r: &EpochRecord| {
-            let val = r
-                .val_loss
-                .map_or(String::new(), |v| format!(" val loss {v:.4}"));
-            let metric = r
-                .val_metric
-                .map_or(String::new(), |m| format!(" val {metric_name} {m:.4}"));
-            bar.set_message(format!("loss {:.4}{val}{metric}", r.train_loss));
-            bar.inc(1);
-            if log_json {
-                let line = json!({ "epoch": r.epoch, "train_loss": r.train_loss, "val_loss": r.val_loss,
+    let on_epoch = |r: &EpochRecord| {
+        let val = r
+            .val_loss
+            .map_or(String::new(), |v| format!(" val loss {v:.4}"));
+        let metric = r
+            .val_metric
+            .map_or(String::new(), |m| format!(" val {metric_name} {m:.4}"));
+        bar.set_message(format!("loss {:.4}{val}{metric}", r.train_loss));
+        bar.inc(1);
+        if log_json {
+            let line = json!({ "epoch": r.epoch, "train_loss": r.train_loss, "val_loss": r.val_loss,
                                format!("val_{metric_name}"): r.val_metric, "lr": r.lr });
-                println!("{line}");
+            println!("{line}");
+        }
+    };
+    // Random restarts: independent initializations, the best by validation
+    // loss (training loss without a validation split) is kept.
+    let mut best: Option<(
+        f64,
+        u64,
+        crate::nn::Sequential,
+        crate::train::FitReport,
+        f64,
+    )> = None;
+    for restart in 0..args.restarts as u64 {
+        let seed = args.seed + restart;
+        let mut model = build_sequential(
+            data.width(),
+            &layers,
+            Init::PyTorchDefault,
+            dtype,
+            &mut Rng::seed(seed),
+        );
+        if let Some(init) = &args.init {
+            load_weights(&mut model, init).map_err(|e| usage(format!("--init: {e}")))?;
+        }
+        let mut optimizer = optimizer_spec
+            .build()
+            .map_err(|e| usage(format!("--optimizer: {e}")))?;
+        let run_options = FitOptions {
+            seed,
+            ..options.clone()
+        };
+        let result = fit(
+            &mut model,
+            optimizer.as_mut(),
+            loss,
+            &train,
+            Some(&validation),
+            &run_options,
+            on_epoch,
+        );
+        let report = match result {
+            Ok(report) => report,
+            Err(e) if args.restarts > 1 => {
+                if talk {
+                    say(&bar, format!("restart {}: {e}", restart + 1));
+                }
+                continue;
             }
-        },
-    );
+            Err(e) => {
+                bar.finish_and_clear();
+                return Err(Error::Failed(e.to_string()));
+            }
+        };
+        let scored_on = if validation.is_empty() {
+            &train
+        } else {
+            &validation
+        };
+        let score = evaluate(&model, loss, scored_on).0;
+        if talk && args.restarts > 1 {
+            let on = if validation.is_empty() {
+                "training"
+            } else {
+                "validation"
+            };
+            say(
+                &bar,
+                format!("restart {}: {on} loss {score:.4}", restart + 1),
+            );
+        }
+        if best.as_ref().is_none_or(|(b, ..)| score < *b) {
+            best = Some((score, restart, model, report, optimizer.lr()));
+        }
+    }
     bar.finish_and_clear();
-    let report = result.map_err(|e| Error::Failed(e.to_string()))?;
+    let Some((_, best_restart, model, report, final_lr)) = best else {
+        return Err(Error::Failed(format!(
+            "all {} restarts diverged; try a smaller learning rate",
+            args.restarts
+        )));
+    };
     let train_seconds = started.elapsed().as_secs_f64();
 
-    let (test_loss, test_eval) = evaluate(&model, loss, &test);
+    // Measured on the test split, or on the training rows when there is none.
+    let (measured_on, measured) = if test.is_empty() {
+        ("train", &train)
+    } else {
+        ("test", &test)
+    };
+    let (test_loss, test_eval) = evaluate(&model, loss, measured);
     let metrics = match &test_eval {
         Evaluation::Classification(c) => {
             json!({ "loss": test_loss, "accuracy": c.accuracy(), "macro_f1": c.macro_f1(), "confusion": c.confusion })
@@ -466,10 +557,10 @@ pub fn run(args: &Args) -> Result<(), Error> {
         target: data.target_name.clone(),
         labels: data.class_names().map(<[String]>::to_vec),
         preprocessing: scaler,
-        metrics: json!({ "test": metrics }),
+        metrics: json!({ measured_on: metrics }),
         training: json!({
             "task": task_choice,
-            "optimizer": args.optimizer, "lr": optimizer.lr(), "epochs": args.epochs, "epochs_run": report.history.len(),
+            "optimizer": args.optimizer, "lr": final_lr, "restarts": args.restarts, "best_restart": best_restart + 1, "epochs": args.epochs, "epochs_run": report.history.len(),
             "stop": format!("{:?}", report.stop), "batch_size": args.batch_size, "seed": args.seed, "scale": args.scale,
             "test_split": args.test_split, "val_split": args.val_split, "train_seconds": train_seconds,
         }),
@@ -482,7 +573,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
 
     if args.json {
         let summary = json!({
-            "test": model.card.metrics["test"],
+            measured_on: model.card.metrics[measured_on],
             "labels": model.card.labels,
             "epochs_run": report.history.len(),
             "train_seconds": train_seconds,
@@ -495,12 +586,15 @@ pub fn run(args: &Args) -> Result<(), Error> {
         }
         match &test_eval {
             Evaluation::Classification(c) => println!(
-                "test accuracy {:.2}% ({} rows), loss {test_loss:.4}",
+                "{measured_on} accuracy {:.2}% ({} rows), loss {test_loss:.4}",
                 100.0 * c.accuracy(),
                 c.total()
             ),
             Evaluation::Regression(r) => {
-                println!("test MSE {:.4}, MAE {:.4}, R² {:.4}", r.mse, r.mae, r.r2)
+                println!(
+                    "{measured_on} MSE {:.4}, MAE {:.4}, R² {:.4}",
+                    r.mse, r.mae, r.r2
+                )
             }
         }
         println!(

@@ -502,3 +502,51 @@ fn random_restarts_keep_the_best_run() {
     );
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn a_config_file_sets_every_flag_and_flags_override_it() {
+    let dir = temp_dir("config");
+    let config = dir.join("run.toml");
+    std::fs::write(&config, "epochs = 3\nlayers = \"32,relu,10\"\nbatch_size = \"full\"\noptimizer = \"sgd\"\nlr = 0.5\n")
+        .expect("written");
+    let config = config.to_str().expect("utf-8");
+    let out = dir.join("run");
+    let out = out.to_str().expect("utf-8");
+
+    let output = nabla(&[
+        "train", "--config", config, "--epochs", "2", "--out", out, "--json",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        summary["epochs_run"].as_u64(),
+        Some(2),
+        "the flag overrides the file"
+    );
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run/model.json")).expect("card"))
+            .expect("JSON");
+    assert_eq!(card["layers"], "32,relu,10");
+    assert_eq!(card["training"]["optimizer"], "sgd");
+
+    // The printed configuration reads back as a configuration.
+    let printed = nabla(&["train", "--config", config, "--print-config"]);
+    assert!(printed.status.success(), "{}", text(&printed.stderr));
+    let round_trip = dir.join("printed.toml");
+    std::fs::write(&round_trip, &printed.stdout).expect("written");
+    let again = nabla(&[
+        "train",
+        "--config",
+        round_trip.to_str().expect("utf-8"),
+        "--print-config",
+    ]);
+    assert_eq!(text(&again.stdout), text(&printed.stdout));
+    assert!(text(&printed.stdout).contains("epochs = 3"));
+
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "epochz = 3\n").expect("written");
+    let output = nabla(&["train", "--config", bad.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("unknown key \"epochz\" for `nabla train`"));
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}

@@ -2,6 +2,7 @@
 //! the library. Errors are one line on stderr; exit codes are 0 (success),
 //! 2 (usage or input error) and 1 (anything else, such as a failed check).
 
+mod config;
 mod gradcheck;
 mod predict;
 mod train;
@@ -45,7 +46,14 @@ enum Command {
 
 /// Parses the process arguments, runs the command, and reports the outcome.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let argv = match config::expand(std::env::args_os().collect()) {
+        Ok(argv) => argv,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = Cli::parse_from(argv);
     let result = match cli.command {
         Command::Train(args) => train::run(&args),
         Command::Datasets => {

@@ -21,9 +21,10 @@ use crate::{DType, Rng};
 ///
 /// With no arguments: the built-in `digits` set, standardized, a 64-128-10
 /// ReLU network trained by Adam, evaluated on a stratified 20% test split.
-#[derive(ClapArgs)]
+#[derive(ClapArgs, serde::Serialize)]
 #[command(
     allow_negative_numbers = true,
+    args_override_self = true,
     after_help = "Examples:\n  nabla train\n  nabla train --dataset iris --layers 16,tanh,3 --epochs 200\n  \
                   nabla train --data houses.csv --target price --loss mse --optimizer sgd --lr 0.01 --momentum 0.9"
 )]
@@ -163,6 +164,15 @@ pub struct Args {
     /// `json`: one JSON line per epoch on standard output, for machines.
     #[arg(long, value_parser = ["json"])]
     log: Option<String>,
+    /// Read settings from a TOML file: each key is a flag's name
+    /// (`epochs = 50`, `layers = "64,relu,10"`); flags given too override it.
+    #[arg(long)]
+    #[serde(skip)]
+    config: Option<PathBuf>,
+    /// Print the effective settings as TOML (usable as --config) and stop.
+    #[arg(long)]
+    #[serde(skip)]
+    print_config: bool,
 }
 
 fn usage(message: impl Into<String>) -> Error {
@@ -287,6 +297,11 @@ fn load(args: &Args) -> Result<(Dataset, String), Error> {
 
 /// Runs the training and writes the run directory.
 pub fn run(args: &Args) -> Result<(), Error> {
+    if args.print_config {
+        let settings = serde_json::to_value(args).expect("the settings serialize");
+        print!("{}", super::config::to_toml(&settings));
+        return Ok(());
+    }
     check_positive("--lr", args.lr)?;
     if args.epochs == 0 {
         return Err(usage("--epochs must be at least 1"));

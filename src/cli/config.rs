@@ -1,0 +1,133 @@
+//! `--config FILE.toml` for `nabla train`: every flag has a key (the flag's
+//! name without the dashes, `-` or `_` alike); the file's settings come
+//! first on the command line, so flags given there override them.
+
+use std::ffi::OsString;
+
+use clap::CommandFactory;
+
+use super::{Cli, Error};
+
+/// The command line with `--config FILE` replaced by the file's settings,
+/// placed before the other arguments of the subcommand.
+pub fn expand(argv: Vec<OsString>) -> Result<Vec<OsString>, Error> {
+    let Some(at) = argv
+        .iter()
+        .position(|a| a == "--config" || a.to_string_lossy().starts_with("--config="))
+    else {
+        return Ok(argv);
+    };
+    let (path, remove) = match argv[at].to_string_lossy().strip_prefix("--config=") {
+        Some(path) => (path.to_string(), 1),
+        None => match argv.get(at + 1) {
+            Some(path) => (path.to_string_lossy().into_owned(), 2),
+            None => return Err(Error::Usage("--config needs a file name".into())),
+        },
+    };
+    let Some(subcommand) = argv
+        .iter()
+        .skip(1)
+        .position(|a| !a.to_string_lossy().starts_with('-'))
+        .map(|i| i + 1)
+    else {
+        return Err(Error::Usage(
+            "--config belongs to a command, e.g. `nabla train --config run.toml`".into(),
+        ));
+    };
+    let settings = settings(&path, &argv[subcommand].to_string_lossy())?;
+    let mut expanded: Vec<OsString> = argv[..=subcommand].to_vec();
+    expanded.extend(settings.into_iter().map(OsString::from));
+    expanded.extend(argv[subcommand + 1..at].iter().cloned());
+    expanded.extend(argv[at + remove..].iter().cloned());
+    Ok(expanded)
+}
+
+/// The file's settings as command-line tokens.
+fn settings(path: &str, subcommand: &str) -> Result<Vec<String>, Error> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Usage(format!("cannot read {path}: {e}")))?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        Error::Usage(format!("{path}: {}", e.message().replace('\n', " ")))
+    })?;
+    let command = Cli::command();
+    let flags: Vec<String> = command
+        .find_subcommand(subcommand)
+        .map(|c| {
+            c.get_arguments()
+                .filter_map(|a| a.get_long())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut tokens = Vec::new();
+    for (key, value) in table {
+        let flag = key.replace('_', "-");
+        if flag == "config" || !flags.contains(&flag) {
+            return Err(Error::Usage(format!(
+                "{path}: unknown key {key:?} for `nabla {subcommand}`; the keys are the flag names: {}",
+                flags
+                    .iter()
+                    .filter(|f| *f != "config" && *f != "help")
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let text = match &value {
+            toml::Value::Boolean(true) => {
+                tokens.push(format!("--{flag}"));
+                continue;
+            }
+            toml::Value::Boolean(false) => continue,
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|v| match v {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+            other => {
+                return Err(Error::Usage(format!(
+                    "{path}: key {key:?} has a value of type {}; use a string, number, boolean or list",
+                    other.type_str()
+                )));
+            }
+        };
+        tokens.push(format!("--{flag}={text}"));
+    }
+    Ok(tokens)
+}
+
+/// The effective settings of a parsed subcommand as TOML (flags left at
+/// their defaults included), for `--print-config`.
+pub fn to_toml(settings: &serde_json::Value) -> String {
+    let mut table = toml::Table::new();
+    if let serde_json::Value::Object(map) = settings {
+        for (key, value) in map {
+            if let Some(v) = toml_value(value) {
+                table.insert(key.clone(), v);
+            }
+        }
+    }
+    toml::to_string(&table).expect("plain values serialize")
+}
+
+fn toml_value(value: &serde_json::Value) -> Option<toml::Value> {
+    Some(match value {
+        serde_json::Value::Null => return None,
+        serde_json::Value::Bool(b) => toml::Value::Boolean(*b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => toml::Value::Integer(i),
+            None => toml::Value::Float(n.as_f64()?),
+        },
+        serde_json::Value::String(s) => toml::Value::String(s.clone()),
+        serde_json::Value::Array(items) => {
+            toml::Value::Array(items.iter().filter_map(toml_value).collect())
+        }
+        serde_json::Value::Object(_) => return None,
+    })
+}

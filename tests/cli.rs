@@ -550,3 +550,74 @@ fn a_config_file_sets_every_flag_and_flags_override_it() {
     assert!(text(&output.stderr).contains("unknown key \"epochz\" for `nabla train`"));
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn a_separate_test_file_is_measured_with_the_training_labels() {
+    let dir = temp_dir("testfile");
+    let iris = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv"))
+        .expect("iris");
+    let mut lines = iris.lines();
+    let header = lines.next().expect("a header");
+    let (mut train, mut test) = (format!("{header}\n"), format!("{header}\n"));
+    for (i, line) in lines.enumerate() {
+        // Every fifth row is held out, and the test file has no setosa:
+        // its two classes must be numbered as in training (1 and 2).
+        if i % 5 != 0 {
+            train.push_str(&format!("{line}\n"));
+        } else if !line.ends_with("setosa") {
+            test.push_str(&format!("{line}\n"));
+        }
+    }
+    let test_rows: Vec<&str> = test.lines().skip(1).collect();
+    let reordered = format!(
+        "{header}\n{}\n",
+        test_rows
+            .iter()
+            .rev()
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let (train_path, test_path) = (dir.join("train.csv"), dir.join("test.csv"));
+    std::fs::write(&train_path, train).expect("written");
+    std::fs::write(&test_path, reordered).expect("written");
+    let output = nabla(&[
+        "train",
+        "--data",
+        train_path.to_str().expect("utf-8"),
+        "--test",
+        test_path.to_str().expect("utf-8"),
+        "--layers",
+        "16,tanh,3",
+        "--epochs",
+        "200",
+        "--lr",
+        "0.01",
+        "--json",
+        "--out",
+        dir.join("run").to_str().expect("utf-8"),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let confusion = &summary["test"]["confusion"];
+    let rows: Vec<u64> = (0..3)
+        .map(|c| {
+            confusion[c]
+                .as_array()
+                .expect("a row")
+                .iter()
+                .map(|n| n.as_u64().expect("a count"))
+                .sum()
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![0, 10, 10],
+        "20 test rows, numbered by the training's classes"
+    );
+    assert!(
+        summary["test"]["accuracy"].as_f64().expect("accuracy") > 0.8,
+        "{summary}"
+    );
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}

@@ -105,6 +105,10 @@ pub struct Args {
     /// Feature scaling, fitted on the training split.
     #[arg(long, default_value = "standard")]
     scale: String,
+    /// A separate test file (CSV with the training data's columns); no
+    /// test rows are then split off the training data.
+    #[arg(long)]
+    test: Option<PathBuf>,
     /// Fraction of rows held out for the test.
     #[arg(long, default_value_t = 0.2)]
     test_split: f64,
@@ -239,6 +243,53 @@ fn parse_schedule(text: &str, epochs: usize) -> Result<Schedule, Error> {
         },
         _ => return Err(bad()),
     })
+}
+
+/// `--test FILE`: the same columns as the training data, its classes
+/// numbered as in training (a class training never saw is an error).
+fn load_test_file(args: &Args, path: &Path, data: &Dataset) -> Result<Dataset, Error> {
+    let target = TargetColumn::Name(data.target_name.clone());
+    let task = if data.class_names().is_some() {
+        Task::Classification
+    } else {
+        Task::Regression
+    };
+    let delimiter = u8::try_from(args.delimiter)
+        .map_err(|_| usage("--delimiter must be one ASCII character"))?;
+    let mut test = load_csv(
+        path,
+        &CsvOptions {
+            target,
+            delimiter,
+            task,
+        },
+    )
+    .map_err(|e| usage(format!("--test: {e}")))?
+    .dataset;
+    if test.feature_names != data.feature_names {
+        return Err(usage(format!(
+            "--test {}: its feature columns ({}) differ from the training data's ({})",
+            path.display(),
+            test.feature_names.join(", "),
+            data.feature_names.join(", ")
+        )));
+    }
+    if let (Some(known), Targets::Classes { indices, names }) =
+        (data.class_names(), &mut test.targets)
+    {
+        for index in indices.iter_mut() {
+            let label = &names[*index];
+            *index = known.iter().position(|k| k == label).ok_or_else(|| {
+                usage(format!(
+                    "--test {}: class {label:?} does not occur in the training data ({})",
+                    path.display(),
+                    known.join(", ")
+                ))
+            })?;
+        }
+        *names = known.to_vec();
+    }
+    Ok(test)
 }
 
 /// The dataset the arguments name, and the task chosen for it.
@@ -381,13 +432,20 @@ pub fn run(args: &Args) -> Result<(), Error> {
         .map_err(|e| usage(format!("--optimizer: {e}")))?;
 
     let split_options = SplitOptions {
-        test: args.test_split,
+        test: if args.test.is_some() {
+            0.0
+        } else {
+            args.test_split
+        },
         validation: args.val_split,
         seed: args.seed,
         stratify: true,
     };
     let parts = split(&data, &split_options).map_err(|e| usage(e.to_string()))?;
-    let (train, validation, test) = parts.datasets(&data);
+    let (train, validation, mut test) = parts.datasets(&data);
+    if let Some(path) = &args.test {
+        test = load_test_file(args, path, &data)?;
+    }
     let scaler = Scaler::fit_dataset(scaling, &train);
     let scaled = |d: &Dataset| {
         scaler

@@ -1,7 +1,7 @@
 //! Adadelta, with weight decay and maximization, exactly as
 //! `torch.optim.Adadelta` (single-tensor path).
 
-use super::{Optimizer, ParamStates, UpdateRule};
+use super::{Checks, Optimizer, ParamStates, UpdateRule};
 use crate::autograd::Gradients;
 use crate::nn::Param;
 use crate::tensor::Element;
@@ -75,26 +75,11 @@ impl Adadelta {
 
     /// PyTorch's checks, made when stepping (the fields are public).
     fn validate(&self) {
-        assert!(
-            self.lr >= 0.0,
-            "Adadelta: invalid learning rate lr = {} (must be ≥ 0)",
-            self.lr
-        );
-        assert!(
-            (0.0..=1.0).contains(&self.rho),
-            "Adadelta: invalid rho = {} (must be in [0, 1])",
-            self.rho
-        );
-        assert!(
-            self.eps >= 0.0,
-            "Adadelta: invalid eps = {} (must be ≥ 0)",
-            self.eps
-        );
-        assert!(
-            self.weight_decay >= 0.0,
-            "Adadelta: invalid weight_decay = {} (must be ≥ 0)",
-            self.weight_decay
-        );
+        Checks("Adadelta")
+            .lr(self.lr)
+            .unit_interval("rho", self.rho)
+            .non_negative("eps", self.eps)
+            .non_negative("weight_decay", self.weight_decay);
     }
 }
 

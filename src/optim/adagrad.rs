@@ -2,7 +2,7 @@
 //! decay and maximization, exactly as `torch.optim.Adagrad` (dense
 //! gradients, single-tensor path).
 
-use super::{Optimizer, ParamStates, UpdateRule};
+use super::{Checks, Optimizer, ParamStates, UpdateRule};
 use crate::autograd::Gradients;
 use crate::nn::Param;
 use crate::tensor::Element;
@@ -85,31 +85,12 @@ impl Adagrad {
 
     /// PyTorch's checks, made when stepping (the fields are public).
     fn validate(&self) {
-        assert!(
-            self.lr >= 0.0,
-            "Adagrad: invalid learning rate lr = {} (must be ≥ 0)",
-            self.lr
-        );
-        assert!(
-            self.lr_decay >= 0.0,
-            "Adagrad: invalid lr_decay = {} (must be ≥ 0)",
-            self.lr_decay
-        );
-        assert!(
-            self.weight_decay >= 0.0,
-            "Adagrad: invalid weight_decay = {} (must be ≥ 0)",
-            self.weight_decay
-        );
-        assert!(
-            self.initial_accumulator_value >= 0.0,
-            "Adagrad: invalid initial_accumulator_value = {} (must be ≥ 0)",
-            self.initial_accumulator_value
-        );
-        assert!(
-            self.eps >= 0.0,
-            "Adagrad: invalid eps = {} (must be ≥ 0)",
-            self.eps
-        );
+        Checks("Adagrad")
+            .lr(self.lr)
+            .non_negative("lr_decay", self.lr_decay)
+            .non_negative("weight_decay", self.weight_decay)
+            .non_negative("initial_accumulator_value", self.initial_accumulator_value)
+            .non_negative("eps", self.eps);
     }
 }
 

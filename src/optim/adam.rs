@@ -2,7 +2,7 @@
 //! maximization, exactly as `torch.optim.Adam` and `torch.optim.AdamW`
 //! (their single-tensor, non-foreach path).
 
-use super::{Optimizer, ParamStates, UpdateRule};
+use super::{Checks, Optimizer, ParamStates, UpdateRule};
 use crate::autograd::Gradients;
 use crate::nn::Param;
 use crate::tensor::Element;
@@ -250,31 +250,11 @@ struct AdamRule {
 impl AdamRule {
     /// PyTorch's checks, made when stepping (the fields are public).
     fn validate(&self, name: &str) {
-        assert!(
-            self.lr >= 0.0,
-            "{name}: invalid learning rate lr = {} (must be ≥ 0)",
-            self.lr
-        );
-        assert!(
-            self.eps >= 0.0,
-            "{name}: invalid eps = {} (must be ≥ 0)",
-            self.eps
-        );
-        assert!(
-            (0.0..1.0).contains(&self.beta1),
-            "{name}: invalid betas.0 = {} (must be in [0, 1))",
-            self.beta1
-        );
-        assert!(
-            (0.0..1.0).contains(&self.beta2),
-            "{name}: invalid betas.1 = {} (must be in [0, 1))",
-            self.beta2
-        );
-        assert!(
-            self.weight_decay >= 0.0,
-            "{name}: invalid weight_decay = {} (must be ≥ 0)",
-            self.weight_decay
-        );
+        Checks(name)
+            .lr(self.lr)
+            .non_negative("eps", self.eps)
+            .betas((self.beta1, self.beta2))
+            .non_negative("weight_decay", self.weight_decay);
     }
 }
 

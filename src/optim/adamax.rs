@@ -2,7 +2,7 @@
 //! maximization, exactly as `torch.optim.Adamax` (single-tensor path).
 
 use super::adam::{lerp, maximum};
-use super::{Optimizer, ParamStates, UpdateRule};
+use super::{Checks, Optimizer, ParamStates, UpdateRule};
 use crate::autograd::Gradients;
 use crate::nn::Param;
 use crate::tensor::Element;
@@ -76,30 +76,11 @@ impl Adamax {
 
     /// PyTorch's checks, made when stepping (the fields are public).
     fn validate(&self) {
-        let (beta1, beta2) = self.betas;
-        assert!(
-            self.lr >= 0.0,
-            "Adamax: invalid learning rate lr = {} (must be ≥ 0)",
-            self.lr
-        );
-        assert!(
-            self.eps >= 0.0,
-            "Adamax: invalid eps = {} (must be ≥ 0)",
-            self.eps
-        );
-        assert!(
-            (0.0..1.0).contains(&beta1),
-            "Adamax: invalid betas.0 = {beta1} (must be in [0, 1))"
-        );
-        assert!(
-            (0.0..1.0).contains(&beta2),
-            "Adamax: invalid betas.1 = {beta2} (must be in [0, 1))"
-        );
-        assert!(
-            self.weight_decay >= 0.0,
-            "Adamax: invalid weight_decay = {} (must be ≥ 0)",
-            self.weight_decay
-        );
+        Checks("Adamax")
+            .lr(self.lr)
+            .non_negative("eps", self.eps)
+            .betas(self.betas)
+            .non_negative("weight_decay", self.weight_decay);
     }
 }
 

@@ -125,6 +125,54 @@ pub trait Optimizer {
     fn states_mut(&mut self) -> &mut ParamStates;
 }
 
+/// Hyperparameter checks as PyTorch makes them, panicking with a message
+/// that names the optimizer, the hyperparameter and the value.
+pub(crate) struct Checks<'a>(pub(crate) &'a str);
+
+impl Checks<'_> {
+    /// `lr ≥ 0`.
+    pub(crate) fn lr(&self, lr: f64) -> &Self {
+        assert!(
+            lr >= 0.0,
+            "{}: invalid learning rate lr = {lr} (must be ≥ 0)",
+            self.0
+        );
+        self
+    }
+
+    /// `value ≥ 0`.
+    pub(crate) fn non_negative(&self, name: &str, value: f64) -> &Self {
+        assert!(
+            value >= 0.0,
+            "{}: invalid {name} = {value} (must be ≥ 0)",
+            self.0
+        );
+        self
+    }
+
+    /// `0 ≤ value ≤ 1`.
+    pub(crate) fn unit_interval(&self, name: &str, value: f64) -> &Self {
+        assert!(
+            (0.0..=1.0).contains(&value),
+            "{}: invalid {name} = {value} (must be in [0, 1])",
+            self.0
+        );
+        self
+    }
+
+    /// Both betas in `[0, 1)`.
+    pub(crate) fn betas(&self, (beta1, beta2): (f64, f64)) -> &Self {
+        for (i, beta) in [beta1, beta2].into_iter().enumerate() {
+            assert!(
+                (0.0..1.0).contains(&beta),
+                "{}: invalid betas.{i} = {beta} (must be in [0, 1))",
+                self.0
+            );
+        }
+        self
+    }
+}
+
 /// What an optimizer remembers about one parameter.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParamState {

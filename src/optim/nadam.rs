@@ -3,7 +3,7 @@
 //! `torch.optim.NAdam` (single-tensor path).
 
 use super::adam::lerp;
-use super::{Optimizer, ParamStates, UpdateRule};
+use super::{Checks, Optimizer, ParamStates, UpdateRule};
 use crate::autograd::Gradients;
 use crate::nn::Param;
 use crate::tensor::Element;
@@ -114,35 +114,12 @@ impl NAdam {
 
     /// PyTorch's checks, made when stepping (the fields are public).
     fn validate(&self) {
-        let (beta1, beta2) = self.betas;
-        assert!(
-            self.lr >= 0.0,
-            "NAdam: invalid learning rate lr = {} (must be ≥ 0)",
-            self.lr
-        );
-        assert!(
-            self.eps >= 0.0,
-            "NAdam: invalid eps = {} (must be ≥ 0)",
-            self.eps
-        );
-        assert!(
-            (0.0..1.0).contains(&beta1),
-            "NAdam: invalid betas.0 = {beta1} (must be in [0, 1))"
-        );
-        assert!(
-            (0.0..1.0).contains(&beta2),
-            "NAdam: invalid betas.1 = {beta2} (must be in [0, 1))"
-        );
-        assert!(
-            self.weight_decay >= 0.0,
-            "NAdam: invalid weight_decay = {} (must be ≥ 0)",
-            self.weight_decay
-        );
-        assert!(
-            self.momentum_decay >= 0.0,
-            "NAdam: invalid momentum_decay = {} (must be ≥ 0)",
-            self.momentum_decay
-        );
+        Checks("NAdam")
+            .lr(self.lr)
+            .non_negative("eps", self.eps)
+            .betas(self.betas)
+            .non_negative("weight_decay", self.weight_decay)
+            .non_negative("momentum_decay", self.momentum_decay);
     }
 }
 

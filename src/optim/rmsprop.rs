@@ -2,7 +2,7 @@
 //! maximization, exactly as `torch.optim.RMSprop` (single-tensor path).
 
 use super::adam::lerp;
-use super::{Optimizer, ParamStates, UpdateRule};
+use super::{Checks, Optimizer, ParamStates, UpdateRule};
 use crate::autograd::Gradients;
 use crate::nn::Param;
 use crate::tensor::Element;
@@ -103,31 +103,12 @@ impl RmsProp {
 
     /// PyTorch's checks, made when stepping (the fields are public).
     fn validate(&self) {
-        assert!(
-            self.lr >= 0.0,
-            "RMSprop: invalid learning rate lr = {} (must be ≥ 0)",
-            self.lr
-        );
-        assert!(
-            self.eps >= 0.0,
-            "RMSprop: invalid eps = {} (must be ≥ 0)",
-            self.eps
-        );
-        assert!(
-            self.momentum >= 0.0,
-            "RMSprop: invalid momentum = {} (must be ≥ 0)",
-            self.momentum
-        );
-        assert!(
-            self.weight_decay >= 0.0,
-            "RMSprop: invalid weight_decay = {} (must be ≥ 0)",
-            self.weight_decay
-        );
-        assert!(
-            self.alpha >= 0.0,
-            "RMSprop: invalid alpha = {} (must be ≥ 0)",
-            self.alpha
-        );
+        Checks("RMSprop")
+            .lr(self.lr)
+            .non_negative("eps", self.eps)
+            .non_negative("momentum", self.momentum)
+            .non_negative("weight_decay", self.weight_decay)
+            .non_negative("alpha", self.alpha);
     }
 }
 

@@ -1,7 +1,7 @@
 //! Stochastic gradient descent, with momentum, dampening, Nesterov
 //! momentum, weight decay and maximization, exactly as `torch.optim.SGD`.
 
-use super::{Optimizer, ParamStates, UpdateRule};
+use super::{Checks, Optimizer, ParamStates, UpdateRule};
 use crate::autograd::Gradients;
 use crate::nn::Param;
 use crate::tensor::Element;
@@ -89,21 +89,10 @@ impl Sgd {
 
     /// PyTorch's checks, made when stepping (the fields are public).
     fn validate(&self) {
-        assert!(
-            self.lr >= 0.0,
-            "SGD: invalid learning rate lr = {} (must be ≥ 0)",
-            self.lr
-        );
-        assert!(
-            self.momentum >= 0.0,
-            "SGD: invalid momentum = {} (must be ≥ 0)",
-            self.momentum
-        );
-        assert!(
-            self.weight_decay >= 0.0,
-            "SGD: invalid weight_decay = {} (must be ≥ 0)",
-            self.weight_decay
-        );
+        Checks("SGD")
+            .lr(self.lr)
+            .non_negative("momentum", self.momentum)
+            .non_negative("weight_decay", self.weight_decay);
         assert!(
             !self.nesterov || (self.momentum > 0.0 && self.dampening == 0.0),
             "SGD: Nesterov momentum needs momentum > 0 and dampening 0, \

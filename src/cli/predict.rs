@@ -173,7 +173,7 @@ pub fn eval(args: &EvalArgs) -> Result<(), Error> {
             for (label, line) in labels.iter().zip(&lines) {
                 let index = known.iter().position(|k| k == label).ok_or_else(|| {
                     Error::Usage(format!(
-                        "{}: line {line}: class {label:?} was not seen in training; the model knows: {}",
+                        "{}: line {line}, column {target:?}: class {label:?} was not seen in training; the model knows: {}",
                         args.data.display(),
                         known.join(", ")
                     ))

@@ -368,10 +368,13 @@ pub fn run(args: &Args) -> Result<(), Error> {
             Ok(n) => Some(n),
         },
     };
-    let scaling: Scaling = args
-        .scale
-        .parse()
-        .map_err(|e: crate::data::DataError| usage(e.to_string()))?;
+    let scaling: Scaling = args.scale.parse().map_err(|_| {
+        usage(format!(
+            "--scale: unknown scaling {:?}; use one of {}",
+            args.scale,
+            Scaling::NAMES.join(", ")
+        ))
+    })?;
     let dtype = if args.dtype == "f64" {
         DType::F64
     } else {
@@ -481,6 +484,11 @@ pub fn run(args: &Args) -> Result<(), Error> {
         target_loss: args.target_loss,
         tolerance: args.tolerance,
     };
+    if let Some(init) = &args.init {
+        let mut probe =
+            build_sequential(data.width(), &layers, Init::Zeros, dtype, &mut Rng::seed(0));
+        load_weights(&mut probe, init).map_err(|e| usage(format!("--init: {e}")))?;
+    }
     // A directory that cannot be made fails now, not after the training.
     std::fs::create_dir_all(&args.out)
         .map_err(|e| usage(format!("--out {}: {e}", args.out.display())))?;

@@ -762,12 +762,14 @@ pub fn load_features(
             columns
                 .iter()
                 .position(|c| c == name)
-                .ok_or_else(|| DataError::UnknownColumn {
+                .ok_or_else(|| DataError::Format {
                     path: path.clone(),
-                    line: header_line,
-                    wanted: format!("{name:?} (a feature the model was trained on)"),
-                    columns: list(&columns, 20, true),
-                    count: columns.len(),
+                    problem: format!(
+                        "line {header_line} (the header) has no column {name:?}, a feature the model was trained on; \
+                         the columns are {}",
+                        list(&columns, 20, true)
+                    ),
+                    fix: "give the file every feature column of the training data, under the same names",
                 })?;
         positions.push(position);
     }

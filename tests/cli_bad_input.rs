@@ -1,0 +1,502 @@
+//! The real `nabla` binary on the bad inputs a user makes: each is refused
+//! with exit code 2 and one line on stderr that starts with `error: ` and
+//! names what is wrong (the file, the line, the column, the value), without
+//! a panic and without writing a half-finished run directory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn nabla(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nabla"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn utf8(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
+}
+
+/// A fresh directory of its own under the system temp dir, removed on drop
+/// (also when an assertion fails).
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("nabla-bad-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temp dir");
+        Self(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, contents).expect("written");
+        path
+    }
+
+    /// The run directory the refused commands are pointed at.
+    fn out(&self) -> PathBuf {
+        self.path("run")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `args` and asserts a usage error: exit code 2, exactly one line on
+/// stderr starting with `error: `, no panic, and every one of `needles`.
+fn assert_usage_error(args: &[&str], needles: &[&str]) {
+    let output = nabla(args);
+    let stderr = text(&output.stderr);
+    let context = format!(
+        "{args:?}\n--- exit status: {:?}\n--- stderr:\n{stderr}--- stdout:\n{}",
+        output.status.code(),
+        text(&output.stdout)
+    );
+    assert!(!stderr.contains("panicked"), "a panic: {context}");
+    assert_eq!(output.status.code(), Some(2), "exit code: {context}");
+    assert!(stderr.starts_with("error: "), "the prefix: {context}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {context}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "{needle:?} missing: {context}");
+    }
+}
+
+/// The run directory is absent, or holds none of a run's files.
+fn assert_no_run_written(out: &Path) {
+    for file in ["model.safetensors", "model.json", "history.csv"] {
+        assert!(
+            !out.join(file).exists(),
+            "{} written after bad input",
+            out.join(file).display()
+        );
+    }
+}
+
+/// `nabla train [--data FILE] --out DIR --epochs 1 --quiet EXTRA…` is refused
+/// with all of `needles` in its message, and writes no run.
+fn train_refuses(scratch: &Scratch, data: Option<&Path>, extra: &[&str], needles: &[&str]) {
+    let out = scratch.out();
+    let mut args = vec!["train"];
+    if let Some(data) = data {
+        args.extend(["--data", utf8(data)]);
+    }
+    args.extend(["--out", utf8(&out)]);
+    if !extra.contains(&"--epochs") {
+        args.extend(["--epochs", "1"]);
+    }
+    args.push("--quiet");
+    args.extend(extra);
+    assert_usage_error(&args, needles);
+    assert_no_run_written(&out);
+}
+
+/// Runs `args`, which must succeed.
+fn run_ok(args: &[&str]) {
+    let output = nabla(args);
+    assert!(
+        output.status.success(),
+        "{args:?}: {}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+}
+
+/// A small valid CSV: two features and two classes.
+fn valid_csv(scratch: &Scratch) -> PathBuf {
+    let mut rows = String::from("x,y,side\n");
+    for i in 0..40 {
+        let x = f64::from(i) / 10.0 - 2.0;
+        let side = if x > 0.0 { "right" } else { "left" };
+        rows.push_str(&format!("{x},{},{side}\n", f64::from(i % 5) / 5.0));
+    }
+    scratch.write("points.csv", rows)
+}
+
+// 1. The data file.
+
+#[test]
+fn a_missing_data_file() {
+    let scratch = Scratch::new("missing");
+    let data = scratch.path("no-such-file.csv");
+    train_refuses(&scratch, Some(&data), &[], &["no-such-file.csv"]);
+}
+
+#[test]
+fn a_directory_as_data() {
+    let scratch = Scratch::new("directory");
+    let data = scratch.path("a-folder.csv");
+    std::fs::create_dir(&data).expect("a directory");
+    train_refuses(&scratch, Some(&data), &[], &["a-folder.csv"]);
+}
+
+#[test]
+fn an_empty_data_file() {
+    let scratch = Scratch::new("empty");
+    let data = scratch.write("empty.csv", "");
+    train_refuses(&scratch, Some(&data), &[], &["empty.csv", "empty"]);
+}
+
+#[test]
+fn a_header_only_data_file() {
+    let scratch = Scratch::new("header-only");
+    let data = scratch.write("header-only.csv", "height,weight,label\n");
+    train_refuses(&scratch, Some(&data), &[], &["header-only.csv", "header"]);
+}
+
+#[test]
+fn a_ragged_row() {
+    let scratch = Scratch::new("ragged");
+    let data = scratch.write("ragged.csv", "a,b,c\n1,2,0\n4,5,1\n7,8\n9,10,0\n");
+    train_refuses(&scratch, Some(&data), &[], &["ragged.csv", "line 4"]);
+}
+
+#[test]
+fn a_non_numeric_cell() {
+    let scratch = Scratch::new("non-numeric");
+    let data = scratch.write(
+        "words.csv",
+        "height,weight,label\n1.5,60,a\n1.7,seventy,b\n1.8,80,a\n",
+    );
+    train_refuses(
+        &scratch,
+        Some(&data),
+        &[],
+        &["words.csv", "line 3", "weight", "seventy"],
+    );
+}
+
+#[test]
+fn a_nan_cell() {
+    let scratch = Scratch::new("nan");
+    let data = scratch.write(
+        "gaps.csv",
+        "height,weight,label\n1.5,60,a\n1.7,70,b\n1.8,NaN,a\n",
+    );
+    train_refuses(
+        &scratch,
+        Some(&data),
+        &[],
+        &["gaps.csv", "line 4", "weight", "NaN"],
+    );
+}
+
+#[test]
+fn an_infinite_cell() {
+    let scratch = Scratch::new("inf");
+    let data = scratch.write(
+        "huge.csv",
+        "height,weight,label\n1.5,60,a\ninf,70,b\n1.8,80,a\n",
+    );
+    train_refuses(
+        &scratch,
+        Some(&data),
+        &[],
+        &["huge.csv", "line 3", "height", "inf"],
+    );
+}
+
+#[test]
+fn an_unknown_target_column() {
+    let scratch = Scratch::new("target");
+    let data = scratch.write(
+        "people.csv",
+        "height,weight,label\n1.5,60,a\n1.7,70,b\n1.8,80,a\n",
+    );
+    train_refuses(
+        &scratch,
+        Some(&data),
+        &["--target", "price"],
+        &["people.csv", "price", "height", "weight", "label"],
+    );
+}
+
+#[test]
+fn a_single_class_target() {
+    let scratch = Scratch::new("one-class");
+    let data = scratch.write(
+        "one-class.csv",
+        "height,weight,label\n1.5,60,adult\n1.7,70,adult\n1.8,80,adult\n1.6,65,adult\n",
+    );
+    train_refuses(
+        &scratch,
+        Some(&data),
+        &["--task", "classification"],
+        &["one-class.csv", "label", "adult"],
+    );
+}
+
+// 2. `--init` weights (on the default dataset).
+
+/// Trains one epoch on the default dataset and returns the weights file.
+fn trained_weights(scratch: &Scratch, layers: Option<&str>) -> PathBuf {
+    let good = scratch.path("good");
+    let mut args = vec!["train", "--epochs", "1", "--quiet", "--out", utf8(&good)];
+    if let Some(layers) = layers {
+        args.extend(["--layers", layers]);
+    }
+    run_ok(&args);
+    good.join("model.safetensors")
+}
+
+#[test]
+fn init_from_a_file_that_is_not_safetensors() {
+    let scratch = Scratch::new("init-random");
+    // Fixed pseudo-random bytes (xorshift), the same on every run.
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let bytes: Vec<u8> = (0..4096)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        })
+        .collect();
+    let init = scratch.write("noise.safetensors", bytes);
+    train_refuses(
+        &scratch,
+        None,
+        &["--init", utf8(&init)],
+        &["--init", "noise.safetensors"],
+    );
+}
+
+#[test]
+fn init_from_a_truncated_safetensors_file() {
+    let scratch = Scratch::new("init-truncated");
+    let weights = std::fs::read(trained_weights(&scratch, None)).expect("the weights");
+    let init = scratch.write("half.safetensors", &weights[..weights.len() / 2]);
+    train_refuses(
+        &scratch,
+        None,
+        &["--init", utf8(&init)],
+        &["--init", "half.safetensors"],
+    );
+}
+
+#[test]
+fn init_with_an_absurd_header_length() {
+    let scratch = Scratch::new("init-header");
+    let mut bytes = u64::MAX.to_le_bytes().to_vec();
+    bytes.extend_from_slice(b"{\"0.weight\": junk junk junk}");
+    let init = scratch.write("absurd.safetensors", bytes);
+    train_refuses(
+        &scratch,
+        None,
+        &["--init", utf8(&init)],
+        &["--init", "absurd.safetensors"],
+    );
+}
+
+#[test]
+fn init_with_weights_of_the_wrong_shape() {
+    let scratch = Scratch::new("init-shape");
+    let small = scratch.path("small.safetensors");
+    std::fs::rename(trained_weights(&scratch, Some("16,relu,10")), &small).expect("moved");
+    train_refuses(
+        &scratch,
+        None,
+        &["--init", utf8(&small)],
+        &["--init", "small.safetensors", "[16]", "[128]"],
+    );
+}
+
+// 3. Hyperparameters.
+
+fn hyperparameter_refused(name: &str, extra: &[&str], needles: &[&str]) {
+    let scratch = Scratch::new(name);
+    let data = valid_csv(&scratch);
+    train_refuses(&scratch, Some(&data), extra, needles);
+}
+
+#[test]
+fn a_zero_learning_rate() {
+    hyperparameter_refused("lr-zero", &["--lr", "0"], &["--lr", "0"]);
+}
+
+#[test]
+fn a_negative_learning_rate() {
+    hyperparameter_refused("lr-negative", &["--lr", "-1"], &["--lr", "-1"]);
+}
+
+#[test]
+fn a_zero_batch_size() {
+    hyperparameter_refused("batch-zero", &["--batch-size", "0"], &["--batch-size", "0"]);
+}
+
+#[test]
+fn a_dropout_probability_above_one() {
+    hyperparameter_refused(
+        "dropout",
+        &["--layers", "64,dropout:1.5,10"],
+        &["--layers", "dropout", "1.5"],
+    );
+}
+
+#[test]
+fn an_unknown_optimizer() {
+    hyperparameter_refused(
+        "optimizer",
+        &["--optimizer", "foo"],
+        &[
+            "\"foo\"", "sgd", "adagrad", "adadelta", "rmsprop", "adam", "adamw", "nadam", "adamax",
+        ],
+    );
+}
+
+#[test]
+fn an_unknown_loss() {
+    hyperparameter_refused(
+        "loss",
+        &["--loss", "foo"],
+        &[
+            "\"foo\"",
+            "cross_entropy",
+            "nll",
+            "bce",
+            "bce_with_logits",
+            "mse",
+            "mae",
+            "huber",
+        ],
+    );
+}
+
+#[test]
+fn an_unknown_activation() {
+    hyperparameter_refused(
+        "activation",
+        &["--layers", "64,swish,10"],
+        &[
+            "\"swish\"",
+            "sigmoid",
+            "tanh",
+            "relu",
+            "leaky_relu",
+            "elu",
+            "gelu",
+            "softplus",
+            "softmax",
+            "log_softmax",
+            "identity",
+        ],
+    );
+}
+
+#[test]
+fn momentum_for_adam() {
+    hyperparameter_refused(
+        "momentum",
+        &["--momentum", "0.9", "--optimizer", "adam"],
+        &["adam", "momentum"],
+    );
+}
+
+#[test]
+fn an_unknown_scaling() {
+    hyperparameter_refused(
+        "scale",
+        &["--scale", "log"],
+        &["\"log\"", "standard", "minmax", "none"],
+    );
+}
+
+#[test]
+fn zero_epochs() {
+    hyperparameter_refused("epochs", &["--epochs", "0"], &["--epochs"]);
+}
+
+// 4. Using a trained model (trained on data/iris.csv).
+
+const IRIS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv");
+
+/// Trains one epoch on iris and returns the run directory.
+fn iris_model(scratch: &Scratch) -> PathBuf {
+    let model = scratch.path("iris-run");
+    run_ok(&[
+        "train",
+        "--data",
+        IRIS,
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        utf8(&model),
+    ]);
+    model
+}
+
+#[test]
+fn predict_on_a_file_without_a_feature_column() {
+    let scratch = Scratch::new("predict-column");
+    let model = iris_model(&scratch);
+    let data = scratch.write(
+        "three-columns.csv",
+        "sepal_length,sepal_width,petal_width\n5.1,3.5,0.2\n6.2,3.0,2.3\n",
+    );
+    let out = scratch.path("predictions.csv");
+    assert_usage_error(
+        &[
+            "predict",
+            "--model",
+            utf8(&model),
+            "--data",
+            utf8(&data),
+            "--out",
+            utf8(&out),
+        ],
+        &["three-columns.csv", "petal_length"],
+    );
+    assert!(!out.exists(), "no predictions written after bad input");
+}
+
+#[test]
+fn predict_on_a_feature_cell_that_is_not_a_number() {
+    let scratch = Scratch::new("predict-cell");
+    let model = iris_model(&scratch);
+    let data = scratch.write(
+        "typo.csv",
+        "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n6.2,3.O,5.4,2.3\n",
+    );
+    let out = scratch.path("predictions.csv");
+    assert_usage_error(
+        &[
+            "predict",
+            "--model",
+            utf8(&model),
+            "--data",
+            utf8(&data),
+            "--out",
+            utf8(&out),
+        ],
+        &["typo.csv", "line 3", "sepal_width", "3.O"],
+    );
+    assert!(!out.exists(), "no predictions written after bad input");
+}
+
+#[test]
+fn eval_on_a_class_unseen_in_training() {
+    let scratch = Scratch::new("eval-class");
+    let model = iris_model(&scratch);
+    let data = scratch.write(
+        "roses.csv",
+        "sepal_length,sepal_width,petal_length,petal_width,species\n\
+         5.1,3.5,1.4,0.2,setosa\n6.2,3.0,5.4,2.3,rose\n",
+    );
+    assert_usage_error(
+        &["eval", "--model", utf8(&model), "--data", utf8(&data)],
+        &["roses.csv", "line 3", "species", "rose"],
+    );
+}

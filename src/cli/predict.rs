@@ -194,23 +194,7 @@ pub fn eval(args: &EvalArgs) -> Result<(), Error> {
                     c.total(),
                     c.macro_f1()
                 );
-                println!(
-                    "{:<16} {:>9} {:>9} {:>9} {:>8}",
-                    "class", "precision", "recall", "f1", "support"
-                );
-                for (s, name) in c.per_class().iter().zip(known) {
-                    println!(
-                        "{name:<16} {:>9.4} {:>9.4} {:>9.4} {:>8}",
-                        s.precision, s.recall, s.f1, s.support
-                    );
-                }
-                println!("confusion matrix (rows: true class, columns: predicted):");
-                for row in &c.confusion {
-                    println!(
-                        "  {}",
-                        row.iter().map(|n| format!("{n:>5}")).collect::<String>()
-                    );
-                }
+                print_class_table(&c, known);
             }
             json!({ "rows": c.total(), "accuracy": c.accuracy(), "macro_f1": c.macro_f1(), "per_class": per_class, "confusion": c.confusion })
         }
@@ -242,6 +226,27 @@ pub fn eval(args: &EvalArgs) -> Result<(), Error> {
         println!("{summary}");
     }
     Ok(())
+}
+
+/// Per-class precision, recall, F1 and support, then the confusion matrix.
+pub(super) fn print_class_table(c: &Classification, labels: &[String]) {
+    println!(
+        "{:<16} {:>9} {:>9} {:>9} {:>8}",
+        "class", "precision", "recall", "f1", "support"
+    );
+    for (s, name) in c.per_class().iter().zip(labels) {
+        println!(
+            "{name:<16} {:>9.4} {:>9.4} {:>9.4} {:>8}",
+            s.precision, s.recall, s.f1, s.support
+        );
+    }
+    println!("confusion matrix (rows: true class, columns: predicted):");
+    for row in &c.confusion {
+        println!(
+            "  {}",
+            row.iter().map(|n| format!("{n:>5}")).collect::<String>()
+        );
+    }
 }
 
 /// Prints what the model is and how it was trained.

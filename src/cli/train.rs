@@ -666,11 +666,17 @@ pub fn run(args: &Args) -> Result<(), Error> {
             println!("early stop: kept the weights of epoch {best_epoch}");
         }
         match &test_eval {
-            Evaluation::Classification(c) => println!(
-                "{measured_on} accuracy {:.2}% ({} rows), loss {test_loss:.4}",
-                100.0 * c.accuracy(),
-                c.total()
-            ),
+            Evaluation::Classification(c) => {
+                if talk {
+                    let labels = data.class_names().unwrap_or_default();
+                    super::predict::print_class_table(c, labels);
+                }
+                println!(
+                    "{measured_on} accuracy {:.2}% ({} rows), loss {test_loss:.4}",
+                    100.0 * c.accuracy(),
+                    c.total()
+                );
+            }
             Evaluation::Regression(r) => {
                 println!(
                     "{measured_on} MSE {:.4}, MAE {:.4}, R² {:.4}",

@@ -81,7 +81,7 @@ pub fn parse_idx(bytes: &[u8], path: impl AsRef<Path>) -> Result<Array, DataErro
     };
     let shape: Vec<usize> = header
         .chunks_exact(4)
-        .map(|b| u32::from_be_bytes(b.try_into().unwrap()) as usize)
+        .map(|b| u32::from_be_bytes(b.try_into().expect("chunks have the element size")) as usize)
         .collect();
     let data = &bytes[4 + 4 * dims..];
     let expected = shape
@@ -162,16 +162,16 @@ impl Kind {
             0x08 => k("u8", 1, true, |b| b[0] as f64),
             0x09 => k("i8", 1, true, |b| b[0] as i8 as f64),
             0x0B => k("i16", 2, true, |b| {
-                i16::from_be_bytes(b.try_into().unwrap()) as f64
+                i16::from_be_bytes(b.try_into().expect("chunks have the element size")) as f64
             }),
             0x0C => k("i32", 4, true, |b| {
-                i32::from_be_bytes(b.try_into().unwrap()) as f64
+                i32::from_be_bytes(b.try_into().expect("chunks have the element size")) as f64
             }),
             0x0D => k("f32", 4, false, |b| {
-                f32::from_be_bytes(b.try_into().unwrap()) as f64
+                f32::from_be_bytes(b.try_into().expect("chunks have the element size")) as f64
             }),
             0x0E => k("f64", 8, false, |b| {
-                f64::from_be_bytes(b.try_into().unwrap())
+                f64::from_be_bytes(b.try_into().expect("chunks have the element size"))
             }),
             _ => None,
         }

@@ -402,29 +402,31 @@ impl Kind {
         }
         match descr {
             "<f4" => k(4, false, |b| {
-                f32::from_le_bytes(b.try_into().unwrap()) as f64
+                f32::from_le_bytes(b.try_into().expect("chunks have the element size")) as f64
             }),
-            "<f8" => k(8, false, |b| f64::from_le_bytes(b.try_into().unwrap())),
+            "<f8" => k(8, false, |b| {
+                f64::from_le_bytes(b.try_into().expect("chunks have the element size"))
+            }),
             "|i1" | "<i1" => k(1, true, |b| b[0] as i8 as f64),
             "|u1" | "<u1" => k(1, true, |b| b[0] as f64),
             "|b1" => k(1, true, |b| (b[0] != 0) as u8 as f64),
             "<i2" => k(2, true, |b| {
-                i16::from_le_bytes(b.try_into().unwrap()) as f64
+                i16::from_le_bytes(b.try_into().expect("chunks have the element size")) as f64
             }),
             "<u2" => k(2, true, |b| {
-                u16::from_le_bytes(b.try_into().unwrap()) as f64
+                u16::from_le_bytes(b.try_into().expect("chunks have the element size")) as f64
             }),
             "<i4" => k(4, true, |b| {
-                i32::from_le_bytes(b.try_into().unwrap()) as f64
+                i32::from_le_bytes(b.try_into().expect("chunks have the element size")) as f64
             }),
             "<u4" => k(4, true, |b| {
-                u32::from_le_bytes(b.try_into().unwrap()) as f64
+                u32::from_le_bytes(b.try_into().expect("chunks have the element size")) as f64
             }),
             "<i8" => k(8, true, |b| {
-                i64::from_le_bytes(b.try_into().unwrap()) as f64
+                i64::from_le_bytes(b.try_into().expect("chunks have the element size")) as f64
             }),
             "<u8" => k(8, true, |b| {
-                u64::from_le_bytes(b.try_into().unwrap()) as f64
+                u64::from_le_bytes(b.try_into().expect("chunks have the element size")) as f64
             }),
             _ => None,
         }

@@ -310,6 +310,21 @@ fn a_trained_model_predicts_evaluates_and_describes_itself() {
         .sum();
     assert!((p - 1.0).abs() < 1e-5, "probabilities sum to 1: {p}");
 
+    let output = nabla(&[
+        "predict",
+        "--model",
+        run,
+        "--data",
+        rows.to_str().expect("utf-8"),
+        "--out",
+        predictions.to_str().expect("utf-8"),
+        "--json",
+    ]);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("a JSON summary");
+    assert_eq!(summary["rows"], 2);
+    assert_eq!(summary["predicted_per_class"]["setosa"], 1);
+
     let output = nabla(&["eval", "--model", run, "--data", iris, "--json"]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");

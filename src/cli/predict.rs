@@ -34,6 +34,10 @@ pub struct PredictArgs {
     /// The field delimiter of --data.
     #[arg(long, default_value = ",")]
     delimiter: char,
+    /// Print a JSON summary (rows, the output file, rows per predicted
+    /// class) instead of the predictions; needs --out.
+    #[arg(long, requires = "out")]
+    json: bool,
 }
 
 /// Measure a trained model on a labelled CSV file.
@@ -133,12 +137,30 @@ pub fn predict(args: &PredictArgs) -> Result<(), Error> {
     }
     match &args.out {
         Some(path) => crate::io::write_atomically(path, csv.as_bytes())
-            .map_err(|e| Error::Usage(format!("--out: {e}"))),
-        None => {
-            print!("{csv}");
-            Ok(())
-        }
+            .map_err(|e| Error::Usage(format!("--out: {e}")))?,
+        None => print!("{csv}"),
     }
+    if args.json {
+        let per_class = model.card.labels.as_ref().map(|labels| {
+            let classes = predict_classes(&outputs);
+            let counts: serde_json::Map<String, serde_json::Value> = labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    (
+                        l.clone(),
+                        json!(classes.iter().filter(|&&c| c == i).count()),
+                    )
+                })
+                .collect();
+            counts
+        });
+        println!(
+            "{}",
+            json!({ "rows": rows.rows, "out": args.out, "predicted_per_class": per_class })
+        );
+    }
+    Ok(())
 }
 
 fn quote(label: &str) -> String {

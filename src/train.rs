@@ -114,9 +114,9 @@ impl LossKind {
             (LossKind::BceWithLogits, BatchTargets::Classes(_, onehot)) => {
                 loss::bce_with_logits(output, &fit_width(onehot, output), Reduction::Mean)
             }
-            (LossKind::Mse, t) => loss::mse(output, t.dense(), Reduction::Mean),
-            (LossKind::Mae, t) => loss::mae(output, t.dense(), Reduction::Mean),
-            (LossKind::Huber, t) => loss::huber(output, t.dense(), 1.0, Reduction::Mean),
+            (LossKind::Mse, t) => loss::mse(output, &t.dense_for(output), Reduction::Mean),
+            (LossKind::Mae, t) => loss::mae(output, &t.dense_for(output), Reduction::Mean),
+            (LossKind::Huber, t) => loss::huber(output, &t.dense_for(output), 1.0, Reduction::Mean),
             (kind, BatchTargets::Values(_)) => panic!("{kind:?} needs class targets"),
         }
     }
@@ -152,10 +152,12 @@ impl BatchTargets {
         }
     }
 
-    fn dense(&self) -> &Tensor {
+    /// The targets as a matrix matching `output`: values, or the one-hot
+    /// classes (one column for a single output of two classes).
+    fn dense_for(&self, output: &Tensor) -> Tensor {
         match self {
-            BatchTargets::Classes(_, onehot) => onehot,
-            BatchTargets::Values(values) => values,
+            BatchTargets::Classes(_, onehot) => fit_width(onehot, output),
+            BatchTargets::Values(values) => values.clone(),
         }
     }
 }
@@ -288,16 +290,12 @@ pub fn fit(
     options: &FitOptions,
     mut on_epoch: impl FnMut(&EpochRecord),
 ) -> Result<FitReport, TrainError> {
-    let classes = matches!(train.targets, Targets::Classes { .. });
-    if loss.is_classification() != classes {
-        let problem = if classes {
-            "trains a regressor, but the targets are classes"
-        } else {
-            "needs class targets, but the targets are values"
-        };
+    // A regression loss on classes fits the one-hot targets (the classic
+    // tutorials train XOR with squared error); a class loss needs classes.
+    if loss.is_classification() && !matches!(train.targets, Targets::Classes { .. }) {
         return Err(TrainError::Mismatch {
             loss,
-            problem: problem.into(),
+            problem: "needs class targets, but the targets are values".into(),
         });
     }
     let dtype = model

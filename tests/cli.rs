@@ -204,6 +204,14 @@ fn train_refuses_bad_input_in_one_line() {
         ),
         (vec!["train", "--dataset", "mnist"], "mnist"),
         (vec!["train", "--scale", "log"], "log"),
+        (
+            vec!["train", "--layers", "64,relu,5"],
+            "the last Linear layer has width 5, but the data has 10 classes",
+        ),
+        (
+            vec!["train", "--dataset", "linear", "--loss", "cross_entropy"],
+            "this loss needs classes",
+        ),
     ] {
         let mut args = args;
         args.extend(["--out", out]);
@@ -632,6 +640,45 @@ fn a_separate_test_file_is_measured_with_the_training_labels() {
     );
     assert!(
         summary["test"]["accuracy"].as_f64().expect("accuracy") > 0.8,
+        "{summary}"
+    );
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+/// The tutorials' XOR: one sigmoid output, squared error, full-batch
+/// gradient descent.
+#[test]
+fn squared_error_trains_a_classifier_with_one_sigmoid_output() {
+    let dir = temp_dir("xor-mse");
+    let output = nabla(&[
+        "train",
+        "--dataset",
+        "xor",
+        "--layers",
+        "3,sigmoid,1,sigmoid",
+        "--loss",
+        "mse",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "2",
+        "--epochs",
+        "2000",
+        "--batch-size",
+        "full",
+        "--test-split",
+        "0",
+        "--val-split",
+        "0",
+        "--json",
+        "--out",
+        dir.join("run").to_str().expect("utf-8"),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        summary["train"]["accuracy"].as_f64(),
+        Some(1.0),
         "{summary}"
     );
     std::fs::remove_dir_all(&dir).expect("cleanup");

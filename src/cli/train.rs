@@ -413,6 +413,30 @@ pub fn run(args: &Args) -> Result<(), Error> {
         ],
     };
 
+    if loss.is_classification() && classes.is_none() {
+        return Err(usage(format!(
+            "--loss {}: the targets are real values, but this loss needs classes; use mse, mae or huber, or --task classification",
+            loss.name()
+        )));
+    }
+    let last_width = layers.iter().rev().find_map(|l| match l {
+        LayerSpec::Linear(width) => Some(*width),
+        _ => None,
+    });
+    let binary_single_output = classes == Some(2)
+        && last_width == Some(1)
+        && loss != LossKind::CrossEntropy
+        && loss != LossKind::Nll;
+    if last_width != Some(outputs) && !binary_single_output {
+        let what = match classes {
+            Some(n) => format!("{n} classes"),
+            None => format!("{outputs} target value(s) per row"),
+        };
+        return Err(usage(format!(
+            "--layers: the last Linear layer has width {}, but the data has {what}; end the stack with {outputs}",
+            last_width.unwrap_or(0)
+        )));
+    }
     let optimizer_spec = OptimizerSpec {
         name: args.optimizer.clone(),
         lr: args.lr,

@@ -69,9 +69,9 @@ pub struct Args {
     /// Nesterov momentum (sgd).
     #[arg(long)]
     nesterov: bool,
-    /// Adam's betas, as β1,β2.
-    #[arg(long, value_delimiter = ',', num_args = 2)]
-    betas: Option<Vec<f64>>,
+    /// Adam's betas, as β1,β2 (e.g. 0.9,0.999).
+    #[arg(long)]
+    betas: Option<String>,
     /// Epsilon of the adaptive optimizers.
     #[arg(long)]
     eps: Option<f64>,
@@ -198,6 +198,17 @@ fn say(bar: &ProgressBar, line: String) {
         println!("{line}");
     } else {
         bar.println(line);
+    }
+}
+
+/// Reads `--betas B1,B2`.
+fn parse_betas(text: &str) -> Result<(f64, f64), Error> {
+    let values: Vec<Option<f64>> = text.split(',').map(|v| v.trim().parse().ok()).collect();
+    match values.as_slice() {
+        [Some(b1), Some(b2)] => Ok((*b1, *b2)),
+        _ => Err(usage(format!(
+            "--betas: expected two numbers like 0.9,0.999, got {text:?}"
+        ))),
     }
 }
 
@@ -354,6 +365,16 @@ pub fn run(args: &Args) -> Result<(), Error> {
         return Ok(());
     }
     check_positive("--lr", args.lr)?;
+    check_positive("--clip-norm", args.clip_norm)?;
+    check_positive("--clip-value", args.clip_value)?;
+    check_positive("--max-norm", args.max_norm)?;
+    for (flag, value) in [("--l1", args.l1), ("--l2", args.l2)] {
+        if !(value.is_finite() && value >= 0.0) {
+            return Err(usage(format!(
+                "{flag} must be a finite number ≥ 0, got {value}"
+            )));
+        }
+    }
     if args.epochs == 0 {
         return Err(usage("--epochs must be at least 1"));
     }
@@ -444,7 +465,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
         dampening: args.dampening,
         nesterov: args.nesterov.then_some(true),
         weight_decay: args.weight_decay,
-        betas: args.betas.as_ref().map(|b| (b[0], b[1])),
+        betas: args.betas.as_deref().map(parse_betas).transpose()?,
         eps: args.eps,
         amsgrad: args.amsgrad.then_some(true),
         rho: args.rho,

@@ -77,6 +77,7 @@ impl OptimizerSpec {
     /// hyperparameter does not apply.
     pub fn build(&self) -> Result<Box<dyn Optimizer>, String> {
         self.check_applicable()?;
+        self.check_ranges()?;
         let s = self;
         Ok(match self.name.as_str() {
             "sgd" => {
@@ -121,6 +122,38 @@ impl OptimizerSpec {
             }
             _ => unreachable!("check_applicable accepts only known names"),
         })
+    }
+
+    /// The ranges PyTorch accepts, checked here so a bad value is an error
+    /// rather than a failed assertion in the middle of training.
+    fn check_ranges(&self) -> Result<(), String> {
+        let non_negative = [
+            ("lr", self.lr),
+            ("momentum", self.momentum),
+            ("dampening", self.dampening),
+            ("weight_decay", self.weight_decay),
+            ("eps", self.eps),
+            ("alpha", self.alpha),
+            ("lr_decay", self.lr_decay),
+            ("initial_accumulator_value", self.initial_accumulator_value),
+            ("momentum_decay", self.momentum_decay),
+        ];
+        for (name, value) in non_negative {
+            if let Some(v) = value.filter(|v| !(v.is_finite() && *v >= 0.0)) {
+                return Err(format!("{name} must be a finite number ≥ 0, got {v}"));
+            }
+        }
+        if let Some(rho) = self.rho.filter(|r| !(0.0..=1.0).contains(r)) {
+            return Err(format!("rho must lie in [0, 1], got {rho}"));
+        }
+        if let Some((b1, b2)) = self.betas {
+            for (i, b) in [b1, b2].into_iter().enumerate() {
+                if !(0.0..1.0).contains(&b) {
+                    return Err(format!("betas: beta{} must lie in [0, 1), got {b}", i + 1));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The hyperparameters given that the named optimizer does not have.
@@ -183,6 +216,26 @@ mod tests {
                 .expect("known")
                 .lr(),
             1.0
+        );
+    }
+
+    #[test]
+    fn values_out_of_range_are_refused() {
+        let spec = OptimizerSpec {
+            momentum: Some(-1.0),
+            ..OptimizerSpec::named("sgd")
+        };
+        assert_eq!(
+            spec.build().err(),
+            Some("momentum must be a finite number ≥ 0, got -1".to_string())
+        );
+        let spec = OptimizerSpec {
+            betas: Some((0.9, 1.0)),
+            ..OptimizerSpec::named("adam")
+        };
+        assert_eq!(
+            spec.build().err(),
+            Some("betas: beta2 must lie in [0, 1), got 1".to_string())
         );
     }
 

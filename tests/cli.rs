@@ -212,6 +212,34 @@ fn train_refuses_bad_input_in_one_line() {
             vec!["train", "--dataset", "linear", "--loss", "cross_entropy"],
             "this loss needs classes",
         ),
+        (
+            vec!["train", "--clip-norm", "-1"],
+            "--clip-norm must be a positive number, got -1",
+        ),
+        (
+            vec!["train", "--max-norm", "0"],
+            "--max-norm must be a positive number, got 0",
+        ),
+        (
+            vec!["train", "--l2", "-1"],
+            "--l2 must be a finite number ≥ 0, got -1",
+        ),
+        (
+            vec!["train", "--optimizer", "sgd", "--momentum", "-1"],
+            "momentum must be a finite number ≥ 0, got -1",
+        ),
+        (
+            vec!["train", "--weight-decay", "-1"],
+            "weight_decay must be a finite number ≥ 0, got -1",
+        ),
+        (
+            vec!["train", "--betas", "0.9"],
+            "--betas: expected two numbers like 0.9,0.999",
+        ),
+        (
+            vec!["train", "--betas", "1.5,0.9"],
+            "beta1 must lie in [0, 1), got 1.5",
+        ),
     ] {
         let mut args = args;
         args.extend(["--out", out]);

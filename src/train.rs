@@ -35,7 +35,8 @@ use crate::optim::{
 use crate::tensor::{DType, Rng, Tensor};
 
 /// The cost minimized. Cross-entropy, NLL and the binary cross-entropies
-/// make a classifier; the others a regressor.
+/// need class targets; MSE, MAE and Huber fit real values, or the one-hot
+/// encoding of classes (the classic tutorials' squared error on XOR).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum LossKind {
     /// Cross-entropy from logits with class indices.

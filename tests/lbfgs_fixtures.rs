@@ -3,6 +3,10 @@
 //! with the strong-Wolfe line search) replayed step by step, where one step
 //! is one call of `step(closure)` running up to `max_iter` iterations.
 
+mod common;
+
+use common::floats;
+
 use std::path::Path;
 
 use nabla::nn::Param;
@@ -15,6 +19,10 @@ const RELATIVE_TOLERANCE: f64 = 1e-9;
 /// `optim_fixtures.rs`).
 const ABSOLUTE_FLOOR: f64 = 1e-12;
 
+fn assert_close(what: &str, actual: &[f64], expected: &[f64]) -> f64 {
+    common::assert_close(what, actual, expected, RELATIVE_TOLERANCE, ABSOLUTE_FLOOR)
+}
+
 fn fixture(name: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/optim")
@@ -23,36 +31,11 @@ fn fixture(name: &str) -> Value {
     serde_json::from_str(&text).expect("valid JSON")
 }
 
-fn floats(value: &Value) -> Vec<f64> {
-    match value {
-        Value::Array(items) => items.iter().flat_map(floats).collect(),
-        Value::Number(n) => vec![n.as_f64().expect("a finite number")],
-        other => panic!("expected numbers, found {other}"),
-    }
-}
-
 fn rosenbrock(ps: &[&Param]) -> (f64, Gradients) {
     let p = ps[0].tensor();
     let (x, y) = (p.narrow(0, 0, 1), p.narrow(0, 1, 1));
     let loss = ((1.0 - &x).square() + (&y - &x.square()).square() * 100.0).sum_all();
     (loss.item(), loss.backward())
-}
-
-/// Checks `actual` against `expected` and returns the largest relative error.
-fn assert_close(what: &str, actual: &[f64], expected: &[f64]) -> f64 {
-    assert_eq!(actual.len(), expected.len(), "{what}: length");
-    let mut worst = 0.0f64;
-    for (i, (&a, &e)) in actual.iter().zip(expected).enumerate() {
-        let error = (a - e).abs();
-        assert!(
-            error <= RELATIVE_TOLERANCE * e.abs() || error <= ABSOLUTE_FLOOR,
-            "{what}[{i}]: nabla {a:e}, PyTorch {e:e}"
-        );
-        if error > 0.0 {
-            worst = worst.max(error / e.abs());
-        }
-    }
-    worst
 }
 
 /// Replays a fixture and returns the largest relative error seen.

@@ -3,6 +3,10 @@
 //! PyTorch-written initial weights, rebuild the `torch.nn.Sequential` from
 //! plain ops, and reproduce its output and every parameter's gradient.
 
+mod common;
+
+use common::floats;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -16,16 +20,12 @@ const RELATIVE_TOLERANCE: f64 = 1e-10;
 /// a rounding-level residue here; below this they count as equal.
 const ABSOLUTE_FLOOR: f64 = 1e-15;
 
-fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/net")
+fn assert_close(what: &str, actual: &[f64], expected: &[f64]) -> f64 {
+    common::assert_close(what, actual, expected, RELATIVE_TOLERANCE, ABSOLUTE_FLOOR)
 }
 
-fn floats(value: &Value) -> Vec<f64> {
-    match value {
-        Value::Array(items) => items.iter().flat_map(floats).collect(),
-        Value::Number(n) => vec![n.as_f64().expect("a finite number")],
-        other => panic!("expected numbers, found {other}"),
-    }
+fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/net")
 }
 
 fn dims(value: &Value) -> Vec<usize> {
@@ -43,18 +43,6 @@ fn dims(value: &Value) -> Vec<usize> {
 
 fn tensor(value: &Value) -> Tensor {
     Tensor::from_vec(floats(value), &dims(value))
-}
-
-fn assert_close(what: &str, actual: &[f64], expected: &[f64]) {
-    assert_eq!(actual.len(), expected.len(), "{what}: element count");
-    for (i, (&a, &e)) in actual.iter().zip(expected).enumerate() {
-        let error = (a - e).abs();
-        assert!(
-            error <= RELATIVE_TOLERANCE * e.abs() || error <= ABSOLUTE_FLOOR,
-            "{what}[{i}]: nabla {a:e}, PyTorch {e:e} (relative error {:e})",
-            error / e.abs()
-        );
-    }
 }
 
 /// The forward pass of the fixture's `Sequential`, from its layer strings.

@@ -3,6 +3,10 @@
 //! step by step — the function value and gradient before each step, and the
 //! parameters after it.
 
+mod common;
+
+use common::floats;
+
 use std::path::{Path, PathBuf};
 
 use nabla::nn::Param;
@@ -13,6 +17,10 @@ use serde_json::Value;
 const RELATIVE_TOLERANCE: f64 = 1e-9;
 /// Values that should be 0 may come out as rounding residue.
 const ABSOLUTE_FLOOR: f64 = 1e-12;
+
+fn assert_close(what: &str, actual: &[f64], expected: &[f64]) -> f64 {
+    common::assert_close(what, actual, expected, RELATIVE_TOLERANCE, ABSOLUTE_FLOOR)
+}
 
 fn fixtures() -> Vec<(String, Value)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/optim");
@@ -34,14 +42,6 @@ fn fixtures() -> Vec<(String, Value)> {
             (name, serde_json::from_str(&text).expect("valid JSON"))
         })
         .collect()
-}
-
-fn floats(value: &Value) -> Vec<f64> {
-    match value {
-        Value::Array(items) => items.iter().flat_map(floats).collect(),
-        Value::Number(n) => vec![n.as_f64().expect("a finite number")],
-        other => panic!("expected numbers, found {other}"),
-    }
 }
 
 /// The fixture's function of the parameter vector `[x]` or `[x, y]`.
@@ -155,17 +155,6 @@ fn optimizer(kind: &str, options: &Value) -> Option<Box<dyn Optimizer>> {
         // from one gradient: not replayed here.
         _ => return None,
     })
-}
-
-fn assert_close(what: &str, actual: &[f64], expected: &[f64]) {
-    assert_eq!(actual.len(), expected.len(), "{what}: length");
-    for (i, (&a, &e)) in actual.iter().zip(expected).enumerate() {
-        let error = (a - e).abs();
-        assert!(
-            error <= RELATIVE_TOLERANCE * e.abs() || error <= ABSOLUTE_FLOOR,
-            "{what}[{i}]: nabla {a:e}, PyTorch {e:e}"
-        );
-    }
 }
 
 #[test]

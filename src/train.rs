@@ -25,12 +25,14 @@
 //! assert!(report.history.last().unwrap().train_loss < 0.05);
 //! ```
 
+use crate::autograd::Gradients;
 use crate::data::{Dataset, Targets};
 use crate::loss::{self, Reduction};
 use crate::metrics::{Classification, Regression};
 use crate::nn::{Module, Param, Sequential, state_dict};
 use crate::optim::{
-    Optimizer, Schedule, apply_max_norm, clip_grad_norm, clip_grad_value, l1_penalty, l2_penalty,
+    Minimizer, Objective, Schedule, StepError, apply_max_norm, clip_grad_norm, clip_grad_value,
+    l1_penalty, l2_penalty,
 };
 use crate::tensor::{DType, Rng, Tensor};
 
@@ -270,6 +272,15 @@ pub enum TrainError {
         /// The epoch whose weights the model holds (0: the initial ones).
         kept: usize,
     },
+    /// The optimizer could not take a step (Newton's method on too many
+    /// weights, say); the model holds the last good weights.
+    #[error("epoch {epoch}: {source}")]
+    Step {
+        /// The epoch where it happened.
+        epoch: usize,
+        /// What went wrong.
+        source: StepError,
+    },
     /// The loss does not fit the targets.
     #[error("the loss {loss:?} {problem}")]
     Mismatch {
@@ -280,11 +291,12 @@ pub enum TrainError {
     },
 }
 
-/// Trains `model` on `train` with `optimizer`, calling `on_epoch` after
-/// each epoch (for progress bars and logs).
+/// Trains `model` on `train` with `optimizer` (any first-order optimizer,
+/// L-BFGS or Newton's method), calling `on_epoch` after each epoch (for
+/// progress bars and logs).
 pub fn fit(
     model: &mut Sequential,
-    optimizer: &mut dyn Optimizer,
+    optimizer: &mut dyn Minimizer,
     loss: LossKind,
     train: &Dataset,
     validation: Option<&Dataset>,
@@ -330,30 +342,34 @@ pub fn fit(
         let mut total = 0.0;
         for rows in order.chunks(batch) {
             let (bx, bt) = batch_of(&x, &targets, rows);
-            let mut cost = loss.of(&model.forward(&bx), &bt);
-            let value = cost.item();
-            if !value.is_finite() {
+            let mut objective = BatchObjective {
+                model: &mut *model,
+                inputs: &bx,
+                targets: &bt,
+                loss,
+                options,
+                entry_loss: None,
+            };
+            let failure = match optimizer.minimize_step(&mut objective) {
+                Err(source) => Some(TrainError::Step { epoch, source }),
+                Ok(_) => objective
+                    .entry_loss
+                    .filter(|loss| !loss.is_finite())
+                    .map(|loss| TrainError::Diverged {
+                        epoch,
+                        loss,
+                        kept: epoch - 1,
+                    }),
+            };
+            if let Some(failure) = failure {
                 crate::nn::load_state_dict(model, &last_good)
                     .expect("the model's own weights fit it");
-                return Err(TrainError::Diverged {
-                    epoch,
-                    loss: value,
-                    kept: epoch - 1,
-                });
+                return Err(failure);
             }
+            let value = objective
+                .entry_loss
+                .expect("every step evaluates the loss where it starts");
             total += value * rows.len() as f64;
-            cost = penalized(cost, model, options);
-            let mut grads = cost.backward();
-            if options.clip_norm.is_some() || options.clip_value.is_some() {
-                let params: Vec<&Param> = model.parameters().into_iter().map(|(_, p)| p).collect();
-                if let Some(max) = options.clip_norm {
-                    clip_grad_norm(&mut grads, &params, max, 2.0);
-                }
-                if let Some(v) = options.clip_value {
-                    clip_grad_value(&mut grads, &params, v);
-                }
-            }
-            optimizer.step(&mut model.params_mut(), &grads);
             if let Some(c) = options.max_norm {
                 for (name, p) in model.parameters_mut() {
                     if name.ends_with("weight") && p.rank() == 2 {
@@ -425,6 +441,48 @@ pub fn fit(
         history,
         stop: Stop::Completed,
     })
+}
+
+/// One batch's penalized loss as a function of the model's weights, with
+/// its gradients clipped as the options say.
+struct BatchObjective<'a> {
+    model: &'a mut Sequential,
+    inputs: &'a Tensor,
+    targets: &'a BatchTargets,
+    loss: LossKind,
+    options: &'a FitOptions,
+    /// The loss without penalties at the first evaluation: where the step
+    /// started.
+    entry_loss: Option<f64>,
+}
+
+impl Objective for BatchObjective<'_> {
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        self.model.params_mut()
+    }
+
+    fn evaluate(&mut self) -> (f64, Gradients) {
+        let cost = self.loss.of(&self.model.forward(self.inputs), self.targets);
+        self.entry_loss.get_or_insert(cost.item());
+        let cost = penalized(cost, self.model, self.options);
+        let mut grads = cost.backward();
+        let options = self.options;
+        if options.clip_norm.is_some() || options.clip_value.is_some() {
+            let params: Vec<&Param> = self
+                .model
+                .parameters()
+                .into_iter()
+                .map(|(_, p)| p)
+                .collect();
+            if let Some(max) = options.clip_norm {
+                clip_grad_norm(&mut grads, &params, max, 2.0);
+            }
+            if let Some(v) = options.clip_value {
+                clip_grad_value(&mut grads, &params, v);
+            }
+        }
+        (cost.item(), grads)
+    }
 }
 
 fn weights(model: &Sequential) -> Vec<f64> {

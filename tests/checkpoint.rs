@@ -8,8 +8,8 @@ use nabla::nn::{
     Init, LayerSpec, Module, Param, Sequential, build_sequential, load_weights, save_weights,
 };
 use nabla::optim::{
-    Adadelta, Adagrad, Adam, AdamW, Adamax, NAdam, Optimizer, RmsProp, Sgd, load_optimizer_state,
-    optimizer_state_dict,
+    Adadelta, Adagrad, Adam, AdamW, Adamax, Lbfgs, LbfgsState, LineSearch, Minimizer, NAdam,
+    Newton, Objective, Optimizer, RmsProp, Sgd, load_optimizer_state, optimizer_state_dict,
 };
 use nabla::{DType, Rng, Tensor, io};
 
@@ -264,5 +264,125 @@ fn buffers_without_a_step_or_out_of_sequence_are_refused() {
     assert_eq!(
         load_error(&mut Adam::new(0.01), &m, &stray),
         "the weights have a tensor named \"0.weight.buffer.7\", which the model does not have"
+    );
+}
+
+/// A model's mean squared error on fixed data, as an objective.
+struct Regression<'a> {
+    model: &'a mut Sequential,
+    x: &'a Tensor,
+    y: &'a Tensor,
+}
+
+impl Objective for Regression<'_> {
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        self.model.params_mut()
+    }
+
+    fn evaluate(&mut self) -> (f64, nabla::Gradients) {
+        let cost = loss::mse(&self.model.forward(self.x), self.y, Reduction::Mean);
+        (cost.item(), cost.backward())
+    }
+}
+
+fn minimize(
+    model: &mut Sequential,
+    minimizer: &mut dyn Minimizer,
+    x: &Tensor,
+    y: &Tensor,
+    steps: usize,
+) {
+    for _ in 0..steps {
+        minimizer
+            .minimize_step(&mut Regression {
+                model: &mut *model,
+                x,
+                y,
+            })
+            .expect("a step");
+    }
+}
+
+#[test]
+fn a_resumed_lbfgs_run_is_bit_identical_to_an_uninterrupted_one() {
+    let dir = std::env::temp_dir().join(format!("nabla-lbfgs-checkpoint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let mut rng = Rng::seed(2);
+    let x = Tensor::randn(&[16, 3], DType::F32, &mut rng);
+    let y = Tensor::randn(&[16, 1], DType::F32, &mut rng);
+    let make = || {
+        Lbfgs::new()
+            .max_iter(3)
+            .history_size(4)
+            .line_search_fn(Some(LineSearch::StrongWolfe))
+    };
+    let (mut model_a, mut opt_a) = (model(0), make());
+    minimize(&mut model_a, &mut opt_a, &x, &y, 3);
+    save_weights(&model_a, dir.join("w.safetensors")).expect("weights written");
+    let state = Minimizer::state_dict(&opt_a, &model_a.parameters());
+    assert_eq!(state["lbfgs.old_dirs"].shape(), &[4, 31]);
+    io::save_safetensors(dir.join("opt.safetensors"), &state).expect("state written");
+    minimize(&mut model_a, &mut opt_a, &x, &y, 3);
+
+    let (mut model_b, mut opt_b) = (model(42), make());
+    load_weights(&mut model_b, dir.join("w.safetensors")).expect("weights read");
+    let state = io::load_safetensors(dir.join("opt.safetensors")).expect("state read");
+    opt_b
+        .load_state_dict(&model_b.parameters(), &state)
+        .expect("state fits");
+    assert_eq!(
+        opt_b.state(),
+        &LbfgsState::from_tensors(&state, 31).expect("valid state")
+    );
+    minimize(&mut model_b, &mut opt_b, &x, &y, 3);
+    assert_eq!(weights(&model_a), weights(&model_b));
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn lbfgs_state_that_does_not_fit_is_refused() {
+    let mut rng = Rng::seed(3);
+    let x = Tensor::randn(&[8, 3], DType::F32, &mut rng);
+    let y = Tensor::randn(&[8, 1], DType::F32, &mut rng);
+    let mut m = model(0);
+    let mut lbfgs = Lbfgs::new().max_iter(4);
+    minimize(&mut m, &mut lbfgs, &x, &y, 1);
+    let state = Minimizer::state_dict(&lbfgs, &m.parameters());
+
+    // Another network size: every flat vector has the wrong length.
+    let err = LbfgsState::from_tensors(&state, 32).expect_err("wrong size");
+    assert!(err.to_string().contains("[32]"), "{err}");
+    // A tensor L-BFGS does not keep.
+    let mut extra = state.clone();
+    extra.insert("0.weight.step".into(), Tensor::scalar(1.0));
+    let err = LbfgsState::from_tensors(&extra, 31).expect_err("extra tensor");
+    assert!(err.to_string().contains("0.weight.step"), "{err}");
+    // A missing direction after iterations have run.
+    let mut missing = state.clone();
+    missing.remove("lbfgs.d");
+    let err = LbfgsState::from_tensors(&missing, 31).expect_err("missing d");
+    assert!(err.to_string().contains("lbfgs.d"), "{err}");
+    // A fractional iteration count.
+    let mut fractional = state.clone();
+    fractional.insert("lbfgs.n_iter".into(), Tensor::scalar(2.5));
+    assert!(LbfgsState::from_tensors(&fractional, 31).is_err());
+    // Adam's state is not L-BFGS state, and Newton keeps none.
+    let mut adam = Adam::new(0.1);
+    train(&mut m, &mut adam, &x, &y, 1);
+    let adam_state = optimizer_state_dict(&adam, &m.parameters());
+    assert!(
+        Lbfgs::new()
+            .load_state_dict(&m.parameters(), &adam_state)
+            .is_err()
+    );
+    assert!(
+        Newton::new()
+            .load_state_dict(&m.parameters(), &adam_state)
+            .is_err()
+    );
+    assert!(
+        Newton::new()
+            .load_state_dict(&m.parameters(), &BTreeMap::new())
+            .is_ok()
     );
 }

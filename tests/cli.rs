@@ -711,3 +711,50 @@ fn squared_error_trains_a_classifier_with_one_sigmoid_output() {
     );
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+/// L-BFGS and Newton's method train through the same command as the
+/// first-order optimizers (full batch, as they are meant to run).
+#[test]
+fn train_with_lbfgs_and_newton() {
+    for (optimizer, extra) in [
+        (
+            "lbfgs",
+            &["--line-search", "strong_wolfe", "--history-size", "10"][..],
+        ),
+        ("newton", &["--damping", "0.001"][..]),
+    ] {
+        let out_dir =
+            std::env::temp_dir().join(format!("nabla-cli-{optimizer}-{}", std::process::id()));
+        let mut args = vec![
+            "train",
+            "--dataset",
+            "iris",
+            "--layers",
+            "4,tanh,3",
+            "--optimizer",
+            optimizer,
+            "--batch-size",
+            "full",
+            "--epochs",
+            "15",
+            "--json",
+            "--out",
+        ];
+        let out_text = out_dir.to_string_lossy().into_owned();
+        args.push(&out_text);
+        args.extend(extra);
+        let out = nabla(&args);
+        let stdout = text(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{optimizer}: {stdout}{}",
+            text(&out.stderr)
+        );
+        let summary: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
+        let accuracy = summary["test"]["accuracy"]
+            .as_f64()
+            .expect("a test accuracy");
+        assert!(accuracy > 0.85, "{optimizer}: test accuracy {accuracy}");
+        std::fs::remove_dir_all(&out_dir).expect("cleanup");
+    }
+}

@@ -405,6 +405,33 @@ fn momentum_for_adam() {
 }
 
 #[test]
+fn lbfgs_settings_for_adam() {
+    hyperparameter_refused(
+        "max-iter",
+        &["--max-iter", "5", "--optimizer", "adam"],
+        &["adam", "max_iter"],
+    );
+}
+
+#[test]
+fn an_empty_lbfgs_history() {
+    hyperparameter_refused(
+        "history",
+        &["--optimizer", "lbfgs", "--history-size", "0"],
+        &["history_size", "at least 1"],
+    );
+}
+
+#[test]
+fn newton_on_a_network_too_large_for_its_hessian() {
+    hyperparameter_refused(
+        "newton",
+        &["--optimizer", "newton", "--layers", "400,relu,2"],
+        &["newton", "limit of 1000", "lbfgs"],
+    );
+}
+
+#[test]
 fn an_unknown_scaling() {
     hyperparameter_refused(
         "scale",

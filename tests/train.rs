@@ -2,10 +2,12 @@
 //! early stopping, divergence and reproducibility.
 
 use nabla::data::{Dataset, Targets};
+use nabla::loss::{self, Reduction};
 use nabla::nn::{Init, LayerSpec, Sequential, build_sequential, state_dict};
-use nabla::optim::{Adam, Sgd};
+use nabla::nn::{Module, Param};
+use nabla::optim::{Adam, Lbfgs, LineSearch, Newton, Sgd};
 use nabla::train::{Evaluation, FitOptions, LossKind, Stop, TrainError, evaluate, fit};
-use nabla::{DType, Rng};
+use nabla::{DType, Rng, Tensor};
 
 fn xor() -> Dataset {
     Dataset {
@@ -260,4 +262,99 @@ fn a_loss_that_does_not_fit_the_targets_is_an_error() {
         err.to_string(),
         "the loss CrossEntropy needs class targets, but the targets are values"
     );
+}
+
+/// Full-batch L-BFGS through `fit` takes exactly the steps of a hand-written
+/// L-BFGS loop over the same loss: one `step(closure)` per epoch.
+#[test]
+fn lbfgs_in_fit_matches_a_hand_written_closure_loop() {
+    let data = line(2);
+    let options = FitOptions {
+        epochs: 4,
+        batch_size: None,
+        shuffle: false,
+        ..FitOptions::default()
+    };
+    let make = || {
+        Lbfgs::new()
+            .history_size(5)
+            .line_search_fn(Some(LineSearch::StrongWolfe))
+    };
+    let mut fitted = model("4,tanh,1", 2, 3);
+    fit(
+        &mut fitted,
+        &mut make(),
+        LossKind::Mse,
+        &data,
+        None,
+        &options,
+        |_| {},
+    )
+    .expect("trains");
+
+    let mut by_hand = model("4,tanh,1", 2, 3);
+    let x = data.features_tensor(DType::F64);
+    let Targets::Values { values, .. } = &data.targets else {
+        unreachable!("a regression set")
+    };
+    let y = Tensor::from_vec(values.clone(), &[data.len(), 1]);
+    // The network 2 → Linear(4) → tanh → Linear(1), written out.
+    let mut closure = |ps: &[&Param]| {
+        let hidden = (&x.matmul_t(ps[0], false, true) + ps[1].tensor()).tanh();
+        let output = &hidden.matmul_t(ps[2], false, true) + ps[3].tensor();
+        let cost = loss::mse(&output, &y, Reduction::Mean);
+        (cost.item(), cost.backward())
+    };
+    let mut lbfgs = make();
+    for _ in 0..4 {
+        lbfgs.step(&mut by_hand.params_mut(), &mut closure);
+    }
+    assert_eq!(weights(&fitted), weights(&by_hand));
+}
+
+#[test]
+fn newton_fits_a_line_in_one_step() {
+    let data = line(3);
+    let mut m = model("1", 2, 0);
+    let options = FitOptions {
+        epochs: 1,
+        batch_size: None,
+        ..FitOptions::default()
+    };
+    let report = fit(
+        &mut m,
+        &mut Newton::new(),
+        LossKind::Mse,
+        &data,
+        None,
+        &options,
+        |_| {},
+    )
+    .expect("trains");
+    assert_eq!(report.history.len(), 1);
+    let (loss, _) = evaluate(&m, LossKind::Mse, &data);
+    assert!(loss < 1e-12, "{loss}");
+}
+
+#[test]
+fn newton_on_too_many_weights_is_an_error_naming_the_epoch() {
+    let data = line(4);
+    let mut m = model("40,tanh,40,tanh,1", 2, 0);
+    let before = weights(&m);
+    let err = fit(
+        &mut m,
+        &mut Newton::new(),
+        LossKind::Mse,
+        &data,
+        None,
+        &FitOptions::default(),
+        |_| {},
+    )
+    .expect_err("too many weights");
+    assert!(matches!(err, TrainError::Step { epoch: 1, .. }), "{err}");
+    assert!(
+        err.to_string().contains("more than the limit of 1000"),
+        "{err}"
+    );
+    assert_eq!(weights(&m), before);
 }

@@ -7,13 +7,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use super::Error;
+use super::optimizer_flags::{OptimizerFlags, build as build_optimizer};
 use crate::data::{
     BuiltinOptions, CsvOptions, Dataset, Scaler, Scaling, SplitOptions, TargetColumn, Targets,
     Task, builtin, load_csv, load_idx_dataset, load_npy_dataset, split,
 };
 use crate::model::{Model, ModelCard};
 use crate::nn::{Init, LayerSpec, Module, build_sequential, load_weights};
-use crate::optim::{OptimizerSpec, Schedule};
+use crate::optim::{Newton, Schedule};
 use crate::train::{EpochRecord, Evaluation, FitOptions, LossKind, Stop, evaluate, fit};
 use crate::{DType, Rng};
 
@@ -54,45 +55,9 @@ pub struct Args {
     /// The loss (default: cross_entropy for classification, mse for regression).
     #[arg(long)]
     loss: Option<String>,
-    /// The optimizer.
-    #[arg(long, default_value = "adam")]
-    optimizer: String,
-    /// Learning rate (default: the optimizer's PyTorch default; 0.01 for sgd).
-    #[arg(long)]
-    lr: Option<f64>,
-    /// Momentum (sgd, rmsprop).
-    #[arg(long)]
-    momentum: Option<f64>,
-    /// Dampening (sgd).
-    #[arg(long)]
-    dampening: Option<f64>,
-    /// Nesterov momentum (sgd).
-    #[arg(long)]
-    nesterov: bool,
-    /// Adam's betas, as β1,β2 (e.g. 0.9,0.999).
-    #[arg(long)]
-    betas: Option<String>,
-    /// Epsilon of the adaptive optimizers.
-    #[arg(long)]
-    eps: Option<f64>,
-    /// Weight decay (coupled, or decoupled for adamw).
-    #[arg(long)]
-    weight_decay: Option<f64>,
-    /// AMSGrad (adam, adamw).
-    #[arg(long)]
-    amsgrad: bool,
-    /// Rho (adadelta).
-    #[arg(long)]
-    rho: Option<f64>,
-    /// Alpha (rmsprop).
-    #[arg(long)]
-    alpha: Option<f64>,
-    /// Centered RMSprop.
-    #[arg(long)]
-    centered: bool,
-    /// Learning-rate decay (adagrad).
-    #[arg(long)]
-    lr_decay: Option<f64>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    optimizer: OptimizerFlags,
     /// Passes over the training set.
     #[arg(long, default_value_t = 30)]
     epochs: usize,
@@ -179,6 +144,9 @@ pub struct Args {
     print_config: bool,
 }
 
+/// The optimizer when --optimizer is not given.
+const DEFAULT_OPTIMIZER: &str = "adam";
+
 fn usage(message: impl Into<String>) -> Error {
     Error::Usage(message.into())
 }
@@ -198,17 +166,6 @@ fn say(bar: &ProgressBar, line: String) {
         println!("{line}");
     } else {
         bar.println(line);
-    }
-}
-
-/// Reads `--betas B1,B2`.
-fn parse_betas(text: &str) -> Result<(f64, f64), Error> {
-    let values: Vec<Option<f64>> = text.split(',').map(|v| v.trim().parse().ok()).collect();
-    match values.as_slice() {
-        [Some(b1), Some(b2)] => Ok((*b1, *b2)),
-        _ => Err(usage(format!(
-            "--betas: expected two numbers like 0.9,0.999, got {text:?}"
-        ))),
     }
 }
 
@@ -364,7 +321,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
         print!("{}", super::config::to_toml(&settings));
         return Ok(());
     }
-    check_positive("--lr", args.lr)?;
+    check_positive("--lr", args.optimizer.lr)?;
     check_positive("--clip-norm", args.clip_norm)?;
     check_positive("--clip-value", args.clip_value)?;
     check_positive("--max-norm", args.max_norm)?;
@@ -458,26 +415,17 @@ pub fn run(args: &Args) -> Result<(), Error> {
             last_width.unwrap_or(0)
         )));
     }
-    let optimizer_spec = OptimizerSpec {
-        name: args.optimizer.clone(),
-        lr: args.lr,
-        momentum: args.momentum,
-        dampening: args.dampening,
-        nesterov: args.nesterov.then_some(true),
-        weight_decay: args.weight_decay,
-        betas: args.betas.as_deref().map(parse_betas).transpose()?,
-        eps: args.eps,
-        amsgrad: args.amsgrad.then_some(true),
-        rho: args.rho,
-        alpha: args.alpha,
-        centered: args.centered.then_some(true),
-        lr_decay: args.lr_decay,
-        ..OptimizerSpec::default()
-    };
-    // Checked once here, before any data is split or trained on.
-    optimizer_spec
-        .build()
-        .map_err(|e| usage(format!("--optimizer: {e}")))?;
+    let optimizer_spec = args.optimizer.spec(DEFAULT_OPTIMIZER)?;
+    if optimizer_spec.name == "newton" {
+        let probe = build_sequential(data.width(), &layers, Init::Zeros, dtype, &mut Rng::seed(0));
+        let count: usize = probe.parameters().iter().map(|(_, p)| p.numel()).sum();
+        if count > Newton::MAX_PARAMS {
+            return Err(usage(format!(
+                "--optimizer newton: the network has {count} weights, more than Newton's method's limit of {} (its Hessian is a dense {count}×{count} matrix); use lbfgs",
+                Newton::MAX_PARAMS
+            )));
+        }
+    }
 
     let split_options = SplitOptions {
         test: if args.test.is_some() {
@@ -597,9 +545,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
         if let Some(init) = &args.init {
             load_weights(&mut model, init).map_err(|e| usage(format!("--init: {e}")))?;
         }
-        let mut optimizer = optimizer_spec
-            .build()
-            .map_err(|e| usage(format!("--optimizer: {e}")))?;
+        let mut optimizer = build_optimizer(&optimizer_spec)?;
         let run_options = FitOptions {
             seed,
             ..options.clone()
@@ -686,7 +632,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
         metrics: json!({ measured_on: metrics }),
         training: json!({
             "task": task_choice,
-            "optimizer": args.optimizer, "lr": final_lr, "restarts": args.restarts, "best_restart": best_restart + 1, "epochs": args.epochs, "epochs_run": report.history.len(),
+            "optimizer": optimizer_spec.name, "lr": final_lr, "restarts": args.restarts, "best_restart": best_restart + 1, "epochs": args.epochs, "epochs_run": report.history.len(),
             "stop": format!("{:?}", report.stop), "batch_size": args.batch_size, "seed": args.seed, "scale": args.scale,
             "test_split": args.test_split, "val_split": args.val_split, "train_seconds": train_seconds,
         }),

@@ -74,8 +74,8 @@ pub enum OptimizerStateError {
 }
 
 /// The state of `optimizer` for the named parameters, as tensors.
-pub fn optimizer_state_dict(
-    optimizer: &dyn Optimizer,
+pub fn optimizer_state_dict<O: Optimizer + ?Sized>(
+    optimizer: &O,
     params: &[(String, &Param)],
 ) -> BTreeMap<String, Tensor> {
     let mut tensors = BTreeMap::new();
@@ -109,8 +109,8 @@ pub fn optimizer_state_dict(
 /// ([`Optimizer::accepts_buffer_count`]), so that state saved from another
 /// optimizer, or from other settings, is refused rather than misread.
 /// Nothing is changed unless all of it fits.
-pub fn load_optimizer_state(
-    optimizer: &mut dyn Optimizer,
+pub fn load_optimizer_state<O: Optimizer + ?Sized>(
+    optimizer: &mut O,
     params: &[(String, &Param)],
     tensors: &BTreeMap<String, Tensor>,
 ) -> Result<(), OptimizerStateError> {
@@ -190,7 +190,7 @@ pub fn load_optimizer_state(
 }
 
 /// The update count a `.step` tensor holds: one finite whole number ≥ 0.
-fn step_count(name: &str, step: &Tensor) -> Result<u64, OptimizerStateError> {
+pub(super) fn step_count(name: &str, step: &Tensor) -> Result<u64, OptimizerStateError> {
     if step.numel() != 1 {
         return Err(OptimizerStateError::StepShape {
             name: name.to_string(),

@@ -9,6 +9,7 @@
 use std::collections::VecDeque;
 
 use super::max_abs;
+use super::minimizer::{ClosureObjective, Objective};
 use crate::autograd::Gradients;
 use crate::nn::Param;
 use crate::tensor::DType;
@@ -251,6 +252,12 @@ impl Lbfgs {
         params: &mut [&mut Param],
         closure: &mut dyn FnMut(&[&Param]) -> (f64, Gradients),
     ) -> f64 {
+        self.step_objective(&mut ClosureObjective { params, closure })
+    }
+
+    /// [`Lbfgs::step`] on an [`Objective`]: the same iterations, with the
+    /// objective evaluated wherever the closure would be.
+    pub fn step_objective(&mut self, objective: &mut dyn Objective) -> f64 {
         assert!(
             self.history_size >= 1,
             "L-BFGS: history_size must be at least 1"
@@ -265,7 +272,7 @@ impl Lbfgs {
         let state = &mut self.state;
 
         // The loss and gradient where we stand.
-        let (orig_loss, mut flat_grad) = evaluate(params, closure);
+        let (orig_loss, mut flat_grad) = evaluate(objective);
         assert!(
             !flat_grad.is_empty(),
             "L-BFGS: no parameter elements to optimize"
@@ -356,14 +363,14 @@ impl Lbfgs {
             let mut ls_func_evals = 0;
             match line_search {
                 Some(LineSearch::StrongWolfe) => {
-                    let x_init = gather_flat_params(params);
+                    let x_init = gather_flat_params(&objective.params_mut());
                     let d = &state.d;
                     // f and ∇f at x_init + t·d, leaving the parameters at
                     // x_init (PyTorch's `_directional_evaluate`).
                     let mut obj_func = |t: f64| {
-                        add_scaled(params, t, d);
-                        let value = evaluate(params, closure);
-                        set_flat_params(params, &x_init);
+                        add_scaled(&mut objective.params_mut(), t, d);
+                        let value = evaluate(objective);
+                        set_flat_params(&mut objective.params_mut(), &x_init);
                         value
                     };
                     let (f_new, g_new, t, evals) = strong_wolfe(
@@ -379,16 +386,16 @@ impl Lbfgs {
                     flat_grad = g_new;
                     state.t = t;
                     ls_func_evals = evals;
-                    add_scaled(params, state.t, &state.d);
+                    add_scaled(&mut objective.params_mut(), state.t, &state.d);
                     opt_cond = max_abs(flat_grad.iter().copied()) <= tolerance_grad;
                 }
                 None => {
-                    add_scaled(params, state.t, &state.d);
+                    add_scaled(&mut objective.params_mut(), state.t, &state.d);
                     // The last iteration does not re-evaluate: the next step
                     // starts with an evaluation there anyway (and with a
                     // stochastic loss it would be a wasted sample).
                     if n_iter != max_iter {
-                        (loss, flat_grad) = evaluate(params, closure);
+                        (loss, flat_grad) = evaluate(objective);
                         opt_cond = max_abs(flat_grad.iter().copied()) <= tolerance_grad;
                         ls_func_evals = 1;
                     }
@@ -689,15 +696,11 @@ fn axpy(y: &mut [f64], alpha: f64, x: &[f64]) {
     }
 }
 
-/// Calls `closure` at the current parameters and returns the loss and the
-/// flat gradient (PyTorch's `closure()` then `_gather_flat_grad`).
-pub(super) fn evaluate(
-    params: &[&mut Param],
-    closure: &mut dyn FnMut(&[&Param]) -> (f64, Gradients),
-) -> (f64, Vec<f64>) {
-    let view: Vec<&Param> = params.iter().map(|p| &**p).collect();
-    let (loss, grads) = closure(&view);
-    (loss, gather_flat_grad(params, &grads))
+/// Evaluates the objective at the current parameters and returns the loss
+/// and the flat gradient (PyTorch's `closure()` then `_gather_flat_grad`).
+pub(super) fn evaluate(objective: &mut dyn Objective) -> (f64, Vec<f64>) {
+    let (loss, grads) = objective.evaluate();
+    (loss, gather_flat_grad(&objective.params_mut(), &grads))
 }
 
 /// Every parameter's gradient, flattened in order into one f64 vector;

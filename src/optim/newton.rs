@@ -11,6 +11,7 @@
 //! [`Newton`] refuses more than [`Newton::MAX_PARAMS`] parameters.
 
 use super::lbfgs::{evaluate, gather_flat_params, set_flat_params};
+use super::minimizer::{ClosureObjective, Objective};
 use crate::autograd::Gradients;
 use crate::nn::Param;
 use crate::tensor::DType;
@@ -146,25 +147,34 @@ impl Newton {
         params: &mut [&mut Param],
         closure: &mut dyn FnMut(&[&Param]) -> (f64, Gradients),
     ) -> Result<(f64, Vec<f64>, Vec<f64>), NewtonError> {
+        self.hessian_objective(&mut ClosureObjective { params, closure })
+    }
+
+    /// [`Newton::hessian`] of an [`Objective`].
+    pub fn hessian_objective(
+        &self,
+        objective: &mut dyn Objective,
+    ) -> Result<(f64, Vec<f64>, Vec<f64>), NewtonError> {
         if let Some(fd_step) = self.fd_step {
             assert!(
                 fd_step > 0.0 && fd_step.is_finite(),
                 "Newton: fd_step must be positive, got {fd_step}"
             );
         }
-        let count: usize = params.iter().map(|p| p.numel()).sum();
+        let count: usize = objective.params_mut().iter().map(|p| p.numel()).sum();
         if count > Newton::MAX_PARAMS {
             return Err(NewtonError::TooManyParameters {
                 count,
                 limit: Newton::MAX_PARAMS,
             });
         }
-        let theta = gather_flat_params(params);
-        let dtypes: Vec<DType> = params
+        let theta = gather_flat_params(&objective.params_mut());
+        let dtypes: Vec<DType> = objective
+            .params_mut()
             .iter()
             .flat_map(|p| std::iter::repeat_n(p.dtype(), p.numel()))
             .collect();
-        let (loss, grad) = evaluate(params, closure);
+        let (loss, grad) = evaluate(objective);
         let n = theta.len();
         let mut h = vec![0.0; n * n];
         let mut point = theta.clone();
@@ -176,18 +186,18 @@ impl Newton {
             let step = self.fd_step.unwrap_or_else(|| epsilon.cbrt()) * theta[i].abs().max(1.0);
             let (plus, minus) = (round(theta[i] + step), round(theta[i] - step));
             point[i] = plus;
-            set_flat_params(params, &point);
-            let (_, g_plus) = evaluate(params, closure);
+            set_flat_params(&mut objective.params_mut(), &point);
+            let (_, g_plus) = evaluate(objective);
             point[i] = minus;
-            set_flat_params(params, &point);
-            let (_, g_minus) = evaluate(params, closure);
+            set_flat_params(&mut objective.params_mut(), &point);
+            let (_, g_minus) = evaluate(objective);
             point[i] = theta[i];
             let width = plus - minus;
             for (j, (p, m)) in g_plus.iter().zip(&g_minus).enumerate() {
                 h[j * n + i] = (p - m) / width;
             }
         }
-        set_flat_params(params, &theta);
+        set_flat_params(&mut objective.params_mut(), &theta);
         for i in 0..n {
             for j in 0..i {
                 let mean = 0.5 * (h[i * n + j] + h[j * n + i]);
@@ -216,6 +226,14 @@ impl Newton {
         params: &mut [&mut Param],
         closure: &mut dyn FnMut(&[&Param]) -> (f64, Gradients),
     ) -> Result<NewtonStep, NewtonError> {
+        self.step_objective(&mut ClosureObjective { params, closure })
+    }
+
+    /// [`Newton::step`] on an [`Objective`].
+    pub fn step_objective(
+        &mut self,
+        objective: &mut dyn Objective,
+    ) -> Result<NewtonStep, NewtonError> {
         assert!(
             self.lr >= 0.0 && self.lr.is_finite(),
             "Newton: lr must be finite and at least 0, got {}",
@@ -226,17 +244,17 @@ impl Newton {
             "Newton: damping must be finite and at least 0, got {}",
             self.damping
         );
-        let (loss, grad, h) = self.hessian(params, closure)?;
+        let (loss, grad, h) = self.hessian_objective(objective)?;
         let n = grad.len();
         let (factor, damping) = damped_cholesky(&h, n, self.damping)?;
         let delta = cholesky_solve(&factor, n, &grad);
-        let theta = gather_flat_params(params);
+        let theta = gather_flat_params(&objective.params_mut());
         let next: Vec<f64> = theta
             .iter()
             .zip(&delta)
             .map(|(t, d)| t - self.lr * d)
             .collect();
-        set_flat_params(params, &next);
+        set_flat_params(&mut objective.params_mut(), &next);
         Ok(NewtonStep { loss, damping })
     }
 }

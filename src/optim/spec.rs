@@ -9,7 +9,10 @@
 //! assert!(OptimizerSpec::named("adamm").build().err().unwrap().contains("sgd, adagrad"));
 //! ```
 
-use super::{Adadelta, Adagrad, Adam, AdamW, Adamax, NAdam, Optimizer, RmsProp, Sgd};
+use super::{
+    Adadelta, Adagrad, Adam, AdamW, Adamax, Lbfgs, LineSearch, Minimizer, NAdam, Newton, RmsProp,
+    Sgd,
+};
 
 /// An optimizer's name and whichever hyperparameters were given.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -44,8 +47,22 @@ pub struct OptimizerSpec {
     pub initial_accumulator_value: Option<f64>,
     /// NAdam.
     pub momentum_decay: Option<f64>,
-    /// Every optimizer.
+    /// Every first-order optimizer.
     pub maximize: Option<bool>,
+    /// L-BFGS: most iterations per step.
+    pub max_iter: Option<usize>,
+    /// L-BFGS: most loss evaluations per step.
+    pub max_eval: Option<usize>,
+    /// L-BFGS: stop a step when the largest gradient element is at most this.
+    pub tolerance_grad: Option<f64>,
+    /// L-BFGS: stop a step when the step or the loss change is below this.
+    pub tolerance_change: Option<f64>,
+    /// L-BFGS: curvature pairs remembered.
+    pub history_size: Option<usize>,
+    /// L-BFGS: `strong_wolfe`, or none for a fixed step of `lr`.
+    pub line_search: Option<String>,
+    /// Newton: λ added to the Hessian's diagonal.
+    pub damping: Option<f64>,
 }
 
 /// The learning rate used for SGD when none is given (PyTorch requires one).
@@ -62,7 +79,8 @@ macro_rules! set {
 impl OptimizerSpec {
     /// Every optimizer this builds.
     pub const NAMES: &[&str] = &[
-        "sgd", "adagrad", "adadelta", "rmsprop", "adam", "adamw", "nadam", "adamax",
+        "sgd", "adagrad", "adadelta", "rmsprop", "adam", "adamw", "nadam", "adamax", "lbfgs",
+        "newton",
     ];
 
     /// The named optimizer with all defaults.
@@ -75,7 +93,7 @@ impl OptimizerSpec {
 
     /// Builds the optimizer, or says (in one line) which name or
     /// hyperparameter does not apply.
-    pub fn build(&self) -> Result<Box<dyn Optimizer>, String> {
+    pub fn build(&self) -> Result<Box<dyn Minimizer>, String> {
         self.check_applicable()?;
         self.check_ranges()?;
         let s = self;
@@ -120,6 +138,21 @@ impl OptimizerSpec {
                 set!(o, lr, betas, eps, weight_decay, maximize from s);
                 Box::new(o)
             }
+            "lbfgs" => {
+                let mut o = Lbfgs::new();
+                set!(o, lr, max_iter, tolerance_grad, tolerance_change, history_size from s);
+                o.max_eval = s.max_eval.or(o.max_eval);
+                o.line_search_fn = match s.line_search.as_deref() {
+                    None | Some("none") => None,
+                    Some(_) => Some(LineSearch::StrongWolfe),
+                };
+                Box::new(o)
+            }
+            "newton" => {
+                let mut o = Newton::new();
+                set!(o, lr, damping from s);
+                Box::new(o)
+            }
             _ => unreachable!("check_applicable accepts only known names"),
         })
     }
@@ -137,11 +170,32 @@ impl OptimizerSpec {
             ("lr_decay", self.lr_decay),
             ("initial_accumulator_value", self.initial_accumulator_value),
             ("momentum_decay", self.momentum_decay),
+            ("tolerance_grad", self.tolerance_grad),
+            ("tolerance_change", self.tolerance_change),
+            ("damping", self.damping),
         ];
         for (name, value) in non_negative {
             if let Some(v) = value.filter(|v| !(v.is_finite() && *v >= 0.0)) {
                 return Err(format!("{name} must be a finite number ≥ 0, got {v}"));
             }
+        }
+        for (name, value) in [
+            ("max_iter", self.max_iter),
+            ("max_eval", self.max_eval),
+            ("history_size", self.history_size),
+        ] {
+            if value == Some(0) {
+                return Err(format!("{name} must be at least 1"));
+            }
+        }
+        if let Some(other) = self
+            .line_search
+            .as_deref()
+            .filter(|l| !["strong_wolfe", "none"].contains(l))
+        {
+            return Err(format!(
+                "unknown line search {other:?}; use strong_wolfe or none"
+            ));
         }
         if let Some(rho) = self.rho.filter(|r| !(0.0..=1.0).contains(r)) {
             return Err(format!("rho must lie in [0, 1], got {rho}"));
@@ -159,13 +213,41 @@ impl OptimizerSpec {
     /// The hyperparameters given that the named optimizer does not have.
     fn check_applicable(&self) -> Result<(), String> {
         let accepted: &[&str] = match self.name.as_str() {
-            "sgd" => &["momentum", "dampening", "nesterov"],
-            "adagrad" => &["eps", "lr_decay", "initial_accumulator_value"],
-            "adadelta" => &["eps", "rho"],
-            "rmsprop" => &["momentum", "eps", "alpha", "centered"],
-            "adam" | "adamw" => &["betas", "eps", "amsgrad"],
-            "nadam" => &["betas", "eps", "momentum_decay"],
-            "adamax" => &["betas", "eps"],
+            "sgd" => &[
+                "weight_decay",
+                "maximize",
+                "momentum",
+                "dampening",
+                "nesterov",
+            ],
+            "adagrad" => &[
+                "weight_decay",
+                "maximize",
+                "eps",
+                "lr_decay",
+                "initial_accumulator_value",
+            ],
+            "adadelta" => &["weight_decay", "maximize", "eps", "rho"],
+            "rmsprop" => &[
+                "weight_decay",
+                "maximize",
+                "momentum",
+                "eps",
+                "alpha",
+                "centered",
+            ],
+            "adam" | "adamw" => &["weight_decay", "maximize", "betas", "eps", "amsgrad"],
+            "nadam" => &["weight_decay", "maximize", "betas", "eps", "momentum_decay"],
+            "adamax" => &["weight_decay", "maximize", "betas", "eps"],
+            "lbfgs" => &[
+                "max_iter",
+                "max_eval",
+                "tolerance_grad",
+                "tolerance_change",
+                "history_size",
+                "line_search",
+            ],
+            "newton" => &["damping"],
             other => {
                 return Err(format!(
                     "unknown optimizer {other:?}; use one of: {}",
@@ -189,6 +271,15 @@ impl OptimizerSpec {
                 self.initial_accumulator_value.is_some(),
             ),
             ("momentum_decay", self.momentum_decay.is_some()),
+            ("weight_decay", self.weight_decay.is_some()),
+            ("maximize", self.maximize.is_some()),
+            ("max_iter", self.max_iter.is_some()),
+            ("max_eval", self.max_eval.is_some()),
+            ("tolerance_grad", self.tolerance_grad.is_some()),
+            ("tolerance_change", self.tolerance_change.is_some()),
+            ("history_size", self.history_size.is_some()),
+            ("line_search", self.line_search.is_some()),
+            ("damping", self.damping.is_some()),
         ];
         match given
             .iter()

@@ -46,4 +46,4 @@ pub use autograd::{
     GradcheckOptions, GradcheckReport, Gradients, NoGradGuard, gradcheck, is_grad_enabled, no_grad,
     no_grad_guard,
 };
-pub use tensor::{DType, Element, Rng, Storage, Tensor, TensorId, live_tensor_count};
+pub use tensor::{DType, Element, Rng, RngState, Storage, Tensor, TensorId, live_tensor_count};

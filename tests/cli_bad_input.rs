@@ -432,6 +432,35 @@ fn newton_on_a_network_too_large_for_its_hessian() {
 }
 
 #[test]
+fn resuming_from_a_directory_without_a_checkpoint() {
+    let scratch = Scratch::new("resume");
+    let empty = scratch.path("no-run");
+    std::fs::create_dir_all(&empty).expect("a directory");
+    assert_usage_error(
+        &["train", "--resume", utf8(&empty)],
+        &["--resume", "no checkpoint", "--checkpoint-every"],
+    );
+}
+
+#[test]
+fn checkpoints_every_zero_epochs() {
+    hyperparameter_refused(
+        "checkpoint-zero",
+        &["--checkpoint-every", "0"],
+        &["--checkpoint-every"],
+    );
+}
+
+#[test]
+fn checkpoints_with_restarts() {
+    hyperparameter_refused(
+        "checkpoint-restarts",
+        &["--checkpoint-every", "2", "--restarts", "3"],
+        &["--restarts", "--resume"],
+    );
+}
+
+#[test]
 fn an_unknown_scaling() {
     hyperparameter_refused(
         "scale",

@@ -3,37 +3,98 @@
 //! first on the command line, so flags given there override them.
 
 use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 
 use clap::CommandFactory;
 
 use super::{Cli, Error};
 
 /// The command line with `--config FILE` replaced by the file's settings,
-/// placed before the other arguments of the subcommand.
+/// and for `--resume DIR` the settings of the run being resumed (its
+/// checkpoint's `config.toml`) put first: the file's settings override the
+/// resumed run's, and flags override both.
 pub fn expand(argv: Vec<OsString>) -> Result<Vec<OsString>, Error> {
-    let Some(at) = argv
-        .iter()
-        .position(|a| a == "--config" || a.to_string_lossy().starts_with("--config="))
-    else {
+    let argv = expand_config(argv)?;
+    let Some((_, dir)) = flag_value(&argv, "--resume")? else {
         return Ok(argv);
     };
-    let (path, remove) = match argv[at].to_string_lossy().strip_prefix("--config=") {
-        Some(path) => (path.to_string(), 1),
-        None => match argv.get(at + 1) {
-            Some(path) => (path.to_string_lossy().into_owned(), 2),
-            None => return Err(Error::Usage("--config needs a file name".into())),
-        },
-    };
-    let Some(subcommand) = argv
+    let config = checkpoint_dir(Path::new(&dir)).join(CHECKPOINT_CONFIG);
+    if !config.is_file() {
+        return Err(Error::Usage(format!(
+            "--resume {dir}: no checkpoint there (no {}); a run writes one with --checkpoint-every N",
+            config.display()
+        )));
+    }
+    let subcommand = subcommand_position(&argv, "--resume")?;
+    let settings = settings(
+        &config.to_string_lossy(),
+        &argv[subcommand].to_string_lossy(),
+    )?;
+    let run = config
+        .parent()
+        .and_then(Path::parent)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut expanded: Vec<OsString> = argv[..=subcommand].to_vec();
+    // The resumed run writes into its own directory unless --out says otherwise.
+    expanded.push(format!("--out={}", run.display()).into());
+    expanded.extend(settings.into_iter().map(OsString::from));
+    expanded.extend(argv[subcommand + 1..].iter().cloned());
+    Ok(expanded)
+}
+
+/// The name of the settings file in a checkpoint directory.
+pub const CHECKPOINT_CONFIG: &str = "config.toml";
+
+/// The checkpoint directory `--resume PATH` means: PATH itself when it
+/// holds a checkpoint, else the `checkpoint` directory of the run PATH.
+pub fn checkpoint_dir(path: &Path) -> PathBuf {
+    if path.join(CHECKPOINT_CONFIG).exists() {
+        path.to_path_buf()
+    } else {
+        path.join("checkpoint")
+    }
+}
+
+/// The position of `flag` and its value, as `--flag VALUE` or `--flag=VALUE`.
+fn flag_value(argv: &[OsString], flag: &str) -> Result<Option<(usize, String)>, Error> {
+    let with_equals = format!("{flag}=");
+    let Some(at) = argv
         .iter()
+        .position(|a| a == flag || a.to_string_lossy().starts_with(&with_equals))
+    else {
+        return Ok(None);
+    };
+    match argv[at].to_string_lossy().strip_prefix(&with_equals) {
+        Some(value) => Ok(Some((at, value.to_string()))),
+        None => match argv.get(at + 1) {
+            Some(value) => Ok(Some((at, value.to_string_lossy().into_owned()))),
+            None => Err(Error::Usage(format!("{flag} needs a value"))),
+        },
+    }
+}
+
+/// The position of the subcommand (the first argument not a flag).
+fn subcommand_position(argv: &[OsString], flag: &str) -> Result<usize, Error> {
+    argv.iter()
         .skip(1)
         .position(|a| !a.to_string_lossy().starts_with('-'))
         .map(|i| i + 1)
-    else {
-        return Err(Error::Usage(
-            "--config belongs to a command, e.g. `nabla train --config run.toml`".into(),
-        ));
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "{flag} belongs to a command, e.g. `nabla train {flag} …`"
+            ))
+        })
+}
+
+/// The command line with `--config FILE` replaced by the file's settings,
+/// placed before the other arguments of the subcommand.
+fn expand_config(argv: Vec<OsString>) -> Result<Vec<OsString>, Error> {
+    let Some((at, path)) = flag_value(&argv, "--config")? else {
+        return Ok(argv);
     };
+    let remove = if argv[at] == "--config" { 2 } else { 1 };
+    let subcommand = subcommand_position(&argv, "--config")?;
     let settings = settings(&path, &argv[subcommand].to_string_lossy())?;
     let mut expanded: Vec<OsString> = argv[..=subcommand].to_vec();
     expanded.extend(settings.into_iter().map(OsString::from));

@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use super::Error;
+use super::config::{CHECKPOINT_CONFIG, checkpoint_dir};
 use super::optimizer_flags::{OptimizerFlags, build as build_optimizer};
 use crate::data::{
     BuiltinOptions, CsvOptions, Dataset, Scaler, Scaling, SplitOptions, TargetColumn, Targets,
@@ -15,7 +16,10 @@ use crate::data::{
 use crate::model::{Model, ModelCard};
 use crate::nn::{Init, LayerSpec, Module, build_sequential, load_weights};
 use crate::optim::{Newton, Schedule};
-use crate::train::{EpochRecord, Evaluation, FitOptions, LossKind, Stop, evaluate, fit};
+use crate::train::{
+    CheckpointOptions, EpochRecord, Evaluation, FitCheckpoint, FitOptions, LossKind, Stop,
+    evaluate, fit,
+};
 use crate::{DType, Rng};
 
 /// Train a network on a CSV file or a built-in dataset.
@@ -118,6 +122,16 @@ pub struct Args {
     /// and keep the best by validation loss.
     #[arg(long, default_value_t = 1)]
     restarts: usize,
+    /// Save a checkpoint (weights, optimizer state, history) into
+    /// OUT/checkpoint every N epochs.
+    #[arg(long)]
+    checkpoint_every: Option<usize>,
+    /// Continue the run whose checkpoint is in DIR (a run directory or its
+    /// checkpoint directory) with its settings; flags given override them
+    /// (e.g. more --epochs).
+    #[arg(long)]
+    #[serde(skip)]
+    resume: Option<PathBuf>,
     /// Element type of the model.
     #[arg(long, default_value = "f32", value_parser = ["f32", "f64"])]
     dtype: String,
@@ -462,7 +476,46 @@ pub fn run(args: &Args) -> Result<(), Error> {
         Some(text) => parse_schedule(text, args.epochs)?,
         None => Schedule::Constant,
     };
+    if args.checkpoint_every == Some(0) {
+        return Err(usage("--checkpoint-every must be at least 1"));
+    }
+    if args.restarts > 1 && (args.checkpoint_every.is_some() || args.resume.is_some()) {
+        return Err(usage(
+            "--restarts trains several runs; checkpoints and --resume follow one, so use --restarts 1",
+        ));
+    }
+    let resume = match &args.resume {
+        Some(path) => Some(
+            FitCheckpoint::load(&checkpoint_dir(path))
+                .map_err(|e| usage(format!("--resume: {e}")))?,
+        ),
+        None => None,
+    };
+    let checkpoint = match args.checkpoint_every {
+        Some(every) => {
+            let dir = args.out.join("checkpoint");
+            // What the run computes; where it writes and how it talks are
+            // the resuming command's choice (`--out` defaults to this run).
+            let mut settings = serde_json::to_value(args).expect("the settings serialize");
+            if let Some(map) = settings.as_object_mut() {
+                for key in ["out", "quiet", "json", "log"] {
+                    map.remove(key);
+                }
+            }
+            std::fs::create_dir_all(&dir)
+                .map(|()| dir.join(CHECKPOINT_CONFIG))
+                .map_err(|e| usage(format!("--out {}: {e}", args.out.display())))
+                .and_then(|path| {
+                    crate::io::write_atomically(&path, super::config::to_toml(&settings).as_bytes())
+                        .map_err(|e| usage(e.to_string()))
+                })?;
+            Some(CheckpointOptions { every, dir })
+        }
+        None => None,
+    };
     let options = FitOptions {
+        checkpoint,
+        resume,
         epochs: args.epochs,
         batch_size,
         seed: args.seed,
@@ -504,6 +557,9 @@ pub fn run(args: &Args) -> Result<(), Error> {
     } else {
         ProgressBar::hidden()
     };
+    if let Some(checkpoint) = &options.resume {
+        bar.set_position(checkpoint.epoch as u64);
+    }
     bar.set_style(
         ProgressStyle::with_template("{bar:30} epoch {pos}/{len} {msg} [{elapsed} < {eta}]")
             .expect("a valid template"),

@@ -3,7 +3,7 @@
 use std::sync::Mutex;
 
 use super::Module;
-use crate::tensor::{DType, Rng, Tensor};
+use crate::tensor::{DType, Rng, RngState, Tensor};
 
 /// Inverted dropout (Srivastava et al., 2014): in training mode each
 /// element is zeroed with probability `p` and the survivors scaled by
@@ -37,16 +37,34 @@ impl Dropout {
     }
 }
 
+impl Dropout {
+    /// The mask generator, even if a panic poisoned its lock.
+    fn rng(&self) -> std::sync::MutexGuard<'_, Rng> {
+        self.rng
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 impl Module for Dropout {
+    fn rng_states(&self) -> Vec<(String, RngState)> {
+        vec![("rng".to_string(), self.rng().state())]
+    }
+
+    fn set_rng_state(&mut self, name: &str, state: &RngState) -> bool {
+        if name != "rng" {
+            return false;
+        }
+        *self.rng() = Rng::from_state(state);
+        true
+    }
+
     fn forward(&self, input: &Tensor) -> Tensor {
         if !self.training || self.p == 0.0 {
             return input.clone();
         }
         let keep_scale = 1.0 / (1.0 - self.p);
-        let mut rng = self
-            .rng
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut rng = self.rng();
         let mut keep = || {
             if rng.uniform() < self.p {
                 0.0

@@ -39,7 +39,7 @@ pub use sequential::Sequential;
 pub use spec::{LayerSpec, SpecError, build_sequential};
 pub use state::{LoadError, StateError, load_state_dict, load_weights, save_weights, state_dict};
 
-use crate::tensor::Tensor;
+use crate::tensor::{RngState, Tensor};
 
 /// A layer or a network: a function of a batch with named parameters.
 pub trait Module: Send + Sync {
@@ -71,6 +71,18 @@ pub trait Module: Send + Sync {
     /// Sets the buffer `name` (as listed by [`Module::buffers`]); false if
     /// there is no such buffer.
     fn set_buffer(&mut self, _name: &str, _value: &Tensor) -> bool {
+        false
+    }
+
+    /// The random generators the layer draws from in training (dropout's
+    /// masks), by name, so that a checkpoint continues their streams.
+    fn rng_states(&self) -> Vec<(String, RngState)> {
+        Vec::new()
+    }
+
+    /// Restores a generator listed by [`Module::rng_states`]; false if
+    /// there is none by that name.
+    fn set_rng_state(&mut self, _name: &str, _state: &RngState) -> bool {
         false
     }
 

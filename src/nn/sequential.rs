@@ -1,7 +1,7 @@
 //! [`Sequential`]: layers applied in order, numbered like `torch.nn.Sequential`.
 
 use super::{Module, Param};
-use crate::tensor::Tensor;
+use crate::tensor::{RngState, Tensor};
 
 /// Layers applied in order. Children are numbered from 0, activation
 /// layers included, so the second `Linear` after an activation owns
@@ -101,6 +101,33 @@ impl Module for Sequential {
             .and_then(|i| self.layers.get_mut(i))
         {
             Some(layer) => layer.set_buffer(rest, value),
+            None => false,
+        }
+    }
+
+    fn rng_states(&self) -> Vec<(String, RngState)> {
+        self.layers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, layer)| {
+                layer
+                    .rng_states()
+                    .into_iter()
+                    .map(move |(name, state)| (format!("{i}.{name}"), state))
+            })
+            .collect()
+    }
+
+    fn set_rng_state(&mut self, name: &str, state: &RngState) -> bool {
+        let Some((index, rest)) = name.split_once('.') else {
+            return false;
+        };
+        match index
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| self.layers.get_mut(i))
+        {
+            Some(layer) => layer.set_rng_state(rest, state),
             None => false,
         }
     }

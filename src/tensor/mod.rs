@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 pub use element::{DType, Element, Storage};
 pub(crate) use element::{map_storage, zip_storage};
-pub use random::Rng;
+pub use random::{Rng, RngState};
 
 use crate::autograd::Node;
 

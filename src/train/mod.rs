@@ -165,6 +165,10 @@ impl BatchTargets {
     }
 }
 
+mod checkpoint;
+
+pub use checkpoint::{BestWeights, CheckpointError, CheckpointOptions, FitCheckpoint};
+
 /// Settings of [`fit`]; the defaults train 10 epochs of batches of 32.
 #[derive(Clone, Debug)]
 pub struct FitOptions {
@@ -195,6 +199,11 @@ pub struct FitOptions {
     pub target_loss: Option<f64>,
     /// Stop once no weight changes by more than this in an epoch.
     pub tolerance: Option<f64>,
+    /// Save a checkpoint every so many epochs.
+    pub checkpoint: Option<CheckpointOptions>,
+    /// Continue the run this checkpoint was taken from (with the same data
+    /// and settings; `epochs` may be raised to train longer).
+    pub resume: Option<FitCheckpoint>,
 }
 
 impl Default for FitOptions {
@@ -213,12 +222,14 @@ impl Default for FitOptions {
             patience: None,
             target_loss: None,
             tolerance: None,
+            checkpoint: None,
+            resume: None,
         }
     }
 }
 
 /// One epoch of training.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EpochRecord {
     /// From 1.
     pub epoch: usize,
@@ -258,7 +269,7 @@ pub struct FitReport {
 }
 
 /// Why training could not go on.
-#[derive(Debug, PartialEq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum TrainError {
     /// The loss became NaN or infinite; the model holds the last good weights.
     #[error(
@@ -281,6 +292,10 @@ pub enum TrainError {
         /// What went wrong.
         source: StepError,
     },
+    /// A checkpoint could not be written, or the one to resume from does
+    /// not fit the model or the optimizer.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
     /// The loss does not fit the targets.
     #[error("the loss {loss:?} {problem}")]
     Mismatch {
@@ -328,10 +343,26 @@ pub fn fit(
         .unwrap_or(train.len())
         .clamp(1, train.len().max(1));
 
-    let mut history = Vec::new();
+    let (start, mut history, mut best) = match &options.resume {
+        Some(checkpoint) => {
+            resume(model, optimizer, checkpoint)?;
+            // The shuffles of the epochs already run, replayed, leave the
+            // generator and the row order where they were.
+            if options.shuffle {
+                for _ in 0..checkpoint.epoch {
+                    rng.shuffle(&mut order);
+                }
+            }
+            (
+                checkpoint.epoch,
+                checkpoint.history.clone(),
+                checkpoint.best.clone(),
+            )
+        }
+        None => (0, Vec::new(), None),
+    };
     let mut last_good = state_dict(model);
-    let mut best: Option<(f64, usize, std::collections::BTreeMap<String, Tensor>)> = None;
-    for epoch in 1..=options.epochs {
+    for epoch in start + 1..=options.epochs {
         let lr = base_lr * options.schedule.factor(epoch - 1);
         optimizer.set_lr(lr);
         if options.shuffle {
@@ -398,18 +429,37 @@ pub fn fit(
         history.push(record);
         last_good = state_dict(model);
 
-        if let (Some(patience), Some(val)) = (options.patience, val_loss) {
-            if best.as_ref().is_none_or(|(b, _, _)| val < *b) {
-                best = Some((val, epoch, last_good.clone()));
-            } else if best.as_ref().is_some_and(|(_, e, _)| epoch - e >= patience) {
-                let (_, best_epoch, weights) = best.expect("checked above");
-                crate::nn::load_state_dict(model, &weights)
-                    .expect("the model's own weights fit it");
-                return Ok(FitReport {
-                    history,
-                    stop: Stop::EarlyStopped { best_epoch },
-                });
+        let improved = val_loss.is_some_and(|val| best.as_ref().is_none_or(|b| val < b.loss));
+        if let (Some(_), Some(loss), true) = (options.patience, val_loss, improved) {
+            best = Some(BestWeights {
+                loss,
+                epoch,
+                weights: last_good.clone(),
+            });
+        }
+        if let Some(checkpointing) = options.checkpoint.as_ref().filter(|c| epoch % c.every == 0) {
+            FitCheckpoint {
+                epoch,
+                history: history.clone(),
+                weights: last_good.clone(),
+                optimizer: optimizer.state_dict(&model.parameters()),
+                rngs: model.rng_states(),
+                best: best.clone(),
             }
+            .save(&checkpointing.dir)?;
+        }
+        if let (Some(patience), Some(kept)) = (options.patience, &best)
+            && !improved
+            && epoch - kept.epoch >= patience
+        {
+            crate::nn::load_state_dict(model, &kept.weights)
+                .expect("the model's own weights fit it");
+            return Ok(FitReport {
+                history,
+                stop: Stop::EarlyStopped {
+                    best_epoch: kept.epoch,
+                },
+            });
         }
         if options.target_loss.is_some_and(|t| train_loss < t) {
             return Ok(FitReport {
@@ -430,11 +480,13 @@ pub fn fit(
             }
         }
     }
-    if let Some((_, best_epoch, weights)) = best.filter(|(_, e, _)| *e != options.epochs) {
-        crate::nn::load_state_dict(model, &weights).expect("the model's own weights fit it");
+    if let Some(kept) = best.filter(|b| b.epoch != options.epochs) {
+        crate::nn::load_state_dict(model, &kept.weights).expect("the model's own weights fit it");
         return Ok(FitReport {
             history,
-            stop: Stop::EarlyStopped { best_epoch },
+            stop: Stop::EarlyStopped {
+                best_epoch: kept.epoch,
+            },
         });
     }
     Ok(FitReport {
@@ -483,6 +535,28 @@ impl Objective for BatchObjective<'_> {
         }
         (cost.item(), grads)
     }
+}
+
+/// Puts the checkpoint's weights, optimizer state and generators into the
+/// model and the optimizer.
+fn resume(
+    model: &mut Sequential,
+    optimizer: &mut dyn Minimizer,
+    checkpoint: &FitCheckpoint,
+) -> Result<(), CheckpointError> {
+    let mismatch = |e: &dyn std::fmt::Display| CheckpointError::Mismatch(e.to_string());
+    crate::nn::load_state_dict(model, &checkpoint.weights).map_err(|e| mismatch(&e))?;
+    optimizer
+        .load_state_dict(&model.parameters(), &checkpoint.optimizer)
+        .map_err(|e| mismatch(&e))?;
+    for (name, state) in &checkpoint.rngs {
+        if !model.set_rng_state(name, state) {
+            return Err(mismatch(&format!(
+                "the checkpoint has a random generator {name:?}, which the model does not have"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn weights(model: &Sequential) -> Vec<f64> {

@@ -31,7 +31,9 @@ use crate::{DType, Rng};
     allow_negative_numbers = true,
     args_override_self = true,
     after_help = "Examples:\n  nabla train\n  nabla train --dataset iris --layers 16,tanh,3 --epochs 200\n  \
-                  nabla train --data houses.csv --target price --loss mse --optimizer sgd --lr 0.01 --momentum 0.9"
+                  nabla train --data houses.csv --target price --loss mse --optimizer sgd --lr 0.01 --momentum 0.9\n  \
+                  nabla train --dataset iris --layers 8,tanh,3 --optimizer lbfgs --batch-size full\n  \
+                  nabla train --epochs 100 --checkpoint-every 10 --out run && nabla train --resume run --epochs 200"
 )]
 pub struct Args {
     /// The data: a CSV file with a header row, a NumPy `.npy` feature

@@ -21,8 +21,10 @@
 //! [`autograd`] (recording, `backward`, `no_grad`, `gradcheck`), [`ops`]
 //! (every primitive with its backward rule, and the composites), [`nn`]
 //! (layers, initializers, weights by name), [`loss`], [`optim`]
-//! (optimizers, clipping, regularization, schedules, checkpoints), [`io`]
-//! (safetensors files) and, with the `plot` feature, `viz` (charts).
+//! (optimizers, clipping, regularization, schedules, checkpoints), [`expr`]
+//! (expressions such as `x^4 - 3*x^3 + 2`, parsed and evaluated with
+//! tensor ops), [`io`] (safetensors files) and, with the `plot` feature,
+//! `viz` (charts).
 
 #![warn(missing_docs)]
 
@@ -30,6 +32,7 @@ pub mod autograd;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod data;
+pub mod expr;
 pub mod io;
 pub mod loss;
 pub mod metrics;

@@ -307,6 +307,8 @@ fn table() -> Vec<Entry> {
             .flatten()
             .collect(),
         ),
+        entry("sin", unary_cases(g, "sin", Tensor::sin, Inputs::normal)),
+        entry("cos", unary_cases(g, "cos", Tensor::cos, Inputs::normal)),
         entry(
             "broadcast_to",
             [

@@ -98,6 +98,10 @@ pub(crate) struct Elu {
 pub(crate) struct Gelu;
 #[derive(Clone, Copy)]
 pub(crate) struct Softplus;
+#[derive(Clone, Copy)]
+pub(crate) struct Sin;
+#[derive(Clone, Copy)]
+pub(crate) struct Cos;
 
 unary_op!(Neg, "neg", |x| -x, |x, y| -T::one());
 unary_op!(Exp, "exp", |x| x.exp(), |x, y| y);
@@ -183,6 +187,8 @@ unary_op!(
         sigmoid(x)
     }
 );
+unary_op!(Sin, "sin", |x| x.sin(), |x, y| x.cos());
+unary_op!(Cos, "cos", |x| x.cos(), |x, y| -x.sin());
 
 /// Above this input softplus returns its input unchanged, as PyTorch does
 /// (`log1p(exp(x))` equals `x` there to working precision).
@@ -281,6 +287,16 @@ impl Tensor {
     pub fn softplus(&self) -> Tensor {
         unary(self, Softplus)
     }
+
+    /// Sine (radians). Derivative: `cos x`.
+    pub fn sin(&self) -> Tensor {
+        unary(self, Sin)
+    }
+
+    /// Cosine (radians). Derivative: `−sin x`.
+    pub fn cos(&self) -> Tensor {
+        unary(self, Cos)
+    }
 }
 
 #[cfg(test)]
@@ -299,6 +315,8 @@ mod tests {
         assert_eq!(values(x.clamp(-1.0, 1.0)), vec![-1.0, 0.0, 1.0]);
         assert_eq!(values(x.abs()), vec![2.0, 0.0, 1.5]);
         assert_eq!(values(x.sigmoid())[1], 0.5);
+        assert_eq!(values(x.sin()), vec![(-2.0f64).sin(), 0.0, 1.5f64.sin()]);
+        assert_eq!(values(x.cos()), vec![(-2.0f64).cos(), 1.0, 1.5f64.cos()]);
         // x·Φ(x) with Φ from the error function, as PyTorch computes it.
         let gelu = values(x.gelu());
         assert!((gelu[0] - -0.045_500_263_896_358_42).abs() < 1e-15);

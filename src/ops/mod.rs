@@ -3,7 +3,7 @@
 //!
 //! | file | ops |
 //! |---|---|
-//! | `elementwise.rs` | neg, exp, log, powf, sqrt, abs, clamp, sigmoid, tanh, relu, leaky_relu, elu, gelu, softplus |
+//! | `elementwise.rs` | neg, exp, log, powf, sqrt, abs, clamp, sigmoid, tanh, relu, leaky_relu, elu, gelu, softplus, sin, cos |
 //! | `binary.rs` | add, sub, mul, div (with broadcasting), where |
 //! | `movement.rs` | broadcast_to, reshape, permute, concat, narrow |
 //! | `reduce.rs` | sum, max (along axes, keepdim) |
@@ -53,6 +53,8 @@ pub const PRIMITIVES: &[&str] = &[
     "elu",
     "gelu",
     "softplus",
+    "sin",
+    "cos",
     "broadcast_to",
     "reshape",
     "permute",

@@ -25,16 +25,19 @@
 //!
 //! Files: `lex.rs` (characters to tokens), `parse.rs` (tokens to an
 //! [`Expr`]), `eval.rs` (an [`Expr`] to a tensor), `display.rs` (an
-//! [`Expr`] back to text).
+//! [`Expr`] back to text), `minimize.rs` (gradient descent and friends on
+//! an [`Expr`]).
 
 mod display;
 mod eval;
 mod lex;
+mod minimize;
 mod parse;
 
 use std::collections::BTreeSet;
 
 pub use eval::EvalError;
+pub use minimize::{Minimization, MinimizeError, MinimizeOptions, PathPoint, minimize};
 
 /// A parsed expression: a tree of numbers, variables and operations.
 ///

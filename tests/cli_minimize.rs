@@ -254,3 +254,70 @@ fn a_divergence_says_so() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("smaller learning rate"), "{stderr}");
 }
+
+#[test]
+fn compare_runs_several_optimizers_and_plots_their_paths() {
+    let dir = std::env::temp_dir().join(format!("nabla-minimize-plot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let svg = dir.join("valley.svg");
+    let args = strings(&[
+        "minimize",
+        "0.5*(x^2 + 50*y^2) + 0.3*x*y",
+        "--from",
+        "3,1",
+        "--compare",
+        "sgd:0.03,momentum:0.01,adam:0.1,newton",
+        "--max-steps",
+        "100",
+        "--json",
+        "--plot",
+        &svg.to_string_lossy(),
+    ]);
+    let result = json(&args);
+    let runs = result["compare"]
+        .as_array()
+        .expect("one entry per optimizer");
+    let names: Vec<&str> = runs
+        .iter()
+        .map(|r| r["optimizer"].as_str().expect("a name"))
+        .collect();
+    assert_eq!(names, ["sgd:0.03", "momentum:0.01", "adam:0.1", "newton"]);
+    // Newton lands at the bottom; plain gradient descent is still crawling
+    // along the valley floor after 100 steps.
+    assert!(runs[3]["value"].as_f64().expect("f") < 1e-12, "{result}");
+    assert!(runs[0]["value"].as_f64().expect("f") > 1e-3, "{result}");
+    let drawing = std::fs::read_to_string(&svg).expect("the plot");
+    for name in names {
+        assert!(drawing.contains(name), "{name} missing from the legend");
+    }
+    let png = dir.join("quartic.png");
+    let out = nabla(&strings(&[
+        "minimize",
+        "x^4 - 3*x^3 + 2",
+        "--from",
+        "4",
+        "--lr",
+        "0.01",
+        "--plot",
+        &png.to_string_lossy(),
+    ]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(&std::fs::read(&png).expect("the plot")[..4], b"\x89PNG");
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn plots_of_three_variables_or_unknown_formats_are_refused() {
+    refused(
+        &["minimize", "x + y + z", "--plot", "p.png"],
+        &["--plot", "one or two", "3"],
+    );
+    refused(
+        &["minimize", "x^2", "--plot", "p.jpg"],
+        &["--plot", ".png or .svg"],
+    );
+    refused(
+        &["minimize", "x^2", "--compare", "sgd:fast"],
+        &["--compare", "sgd:fast"],
+    );
+}

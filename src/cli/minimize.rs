@@ -1,6 +1,8 @@
 //! `nabla minimize EXPR`: gradient descent (or any optimizer, or Newton's
 //! method) on a function typed on the command line.
 
+use std::path::PathBuf;
+
 use clap::Args as ClapArgs;
 use serde_json::json;
 
@@ -9,6 +11,7 @@ use super::optimizer_flags::{OptimizerFlags, build as build_optimizer};
 use crate::Rng;
 use crate::expr::{Expr, Minimization, MinimizeOptions, minimize};
 use crate::optim::OptimizerSpec;
+use crate::viz::plot_paths;
 
 /// Minimize a function of one or more variables, printing where it ends.
 ///
@@ -28,7 +31,8 @@ pub struct Args {
     /// The variables in the order of --from (default: alphabetical).
     #[arg(long, value_delimiter = ',')]
     vars: Option<Vec<String>>,
-    /// The starting point, one value per variable (default: 0 for each).
+    /// The starting point, one value per variable (default: 0 for each, or
+    /// random in --range).
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     from: Option<Vec<f64>>,
     #[command(flatten)]
@@ -43,7 +47,8 @@ pub struct Args {
     #[arg(long, default_value_t = 10_000)]
     max_steps: usize,
     /// Runs from this many starts (--from first, then random ones in
-    /// --range), keeping the lowest minimum found.
+    /// --range), keeping the lowest minimum found. Without --from and
+    /// --range the start is 0 for every variable.
     #[arg(long, default_value_t = 1)]
     restarts: usize,
     /// The interval LO:HI the random starts of --restarts are drawn from.
@@ -52,6 +57,14 @@ pub struct Args {
     /// Seed of the random starts.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Draw the function and the path into a PNG or SVG file (one or two variables).
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// Run several optimizers from the same start and compare them, e.g.
+    /// sgd,momentum,adam,newton; NAME:LR sets one's learning rate (momentum
+    /// and nesterov are sgd with momentum 0.9).
+    #[arg(long, value_delimiter = ',', conflicts_with_all = ["restarts", "newton"])]
+    compare: Option<Vec<String>>,
     /// Print every step.
     #[arg(long)]
     trace: bool,
@@ -82,11 +95,23 @@ pub fn run(args: &Args) -> Result<(), Error> {
     if args.restarts == 0 {
         return Err(usage("--restarts must be at least 1"));
     }
+    if args.plot.is_some() && !(1..=2).contains(&variables.len()) {
+        return Err(usage(format!(
+            "--plot draws functions of one or two variables; this one has {}",
+            variables.len()
+        )));
+    }
+    if let Some(plot) = &args.plot {
+        crate::viz::Format::of(plot).map_err(|e| usage(format!("--plot: {e}")))?;
+    }
     let starts = starts(args, variables.len())?;
     let options = MinimizeOptions {
         max_steps: args.max_steps,
         tol: args.tol,
     };
+    if let Some(entries) = &args.compare {
+        return compare(args, &expr, &variables, entries, &starts[0], &options);
+    }
     let mut best: Option<(usize, Minimization)> = None;
     let mut failures = Vec::new();
     for (i, start) in starts.iter().enumerate() {
@@ -103,6 +128,10 @@ pub fn run(args: &Args) -> Result<(), Error> {
     let Some((index, run)) = best else {
         return Err(Error::Failed(failures.join("; ")));
     };
+    if let Some(plot) = &args.plot {
+        plot_paths(&expr, &variables, &[(spec.name.clone(), &run)], plot)
+            .map_err(|e| Error::Failed(e.to_string()))?;
+    }
     if args.json {
         print_json(args, &expr, &variables, &spec, &starts[index], &run);
     } else {
@@ -155,11 +184,11 @@ fn starts(args: &Args, count: usize) -> Result<Vec<Vec<f64>>, Error> {
         }
         starts.push(from.clone());
     }
-    let random = args.restarts - starts.len().min(args.restarts);
+    if starts.is_empty() && args.range.is_none() {
+        starts.push(vec![0.0; count]);
+    }
+    let random = args.restarts.saturating_sub(starts.len());
     if random == 0 {
-        if starts.is_empty() {
-            starts.push(vec![0.0; count]);
-        }
         return Ok(starts);
     }
     let Some(range) = &args.range else {
@@ -273,4 +302,88 @@ fn print_json(
             .collect();
     }
     println!("{summary}");
+}
+
+/// One `--compare` entry: a name (or momentum / nesterov) and an optional
+/// `:LR`, with the optimizer's defaults otherwise (and --lr if given).
+fn compare_spec(entry: &str, lr: Option<f64>) -> Result<OptimizerSpec, Error> {
+    let (name, lr) = match entry.split_once(':') {
+        Some((name, text)) => (
+            name,
+            Some(text.parse::<f64>().map_err(|_| {
+                usage(format!(
+                    "--compare: {entry:?}: the learning rate after ':' is not a number"
+                ))
+            })?),
+        ),
+        None => (entry, lr),
+    };
+    let spec = match name {
+        "momentum" | "nesterov" => OptimizerSpec {
+            momentum: Some(0.9),
+            nesterov: (name == "nesterov").then_some(true),
+            ..OptimizerSpec::named("sgd")
+        },
+        _ => OptimizerSpec::named(name),
+    };
+    let spec = OptimizerSpec { lr, ..spec };
+    build_optimizer(&spec).map_err(|e| usage(format!("--compare {entry:?}: {e}")))?;
+    Ok(spec)
+}
+
+/// Runs every `--compare` entry from `start`, prints a table (or JSON) and
+/// draws all paths with --plot.
+fn compare(
+    args: &Args,
+    expr: &Expr,
+    variables: &[String],
+    entries: &[String],
+    start: &[f64],
+    options: &MinimizeOptions,
+) -> Result<(), Error> {
+    let specs = entries
+        .iter()
+        .map(|e| compare_spec(e, args.optimizer.lr))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut runs = Vec::new();
+    for (entry, spec) in entries.iter().zip(&specs) {
+        let mut optimizer = build_optimizer(spec)?;
+        let run = minimize(expr, variables, start, optimizer.as_mut(), options)
+            .map_err(|e| Error::Failed(format!("--compare {entry}: {e}")))?;
+        runs.push((entry.clone(), run));
+    }
+    if let Some(plot) = &args.plot {
+        let drawn: Vec<(String, &Minimization)> =
+            runs.iter().map(|(name, run)| (name.clone(), run)).collect();
+        plot_paths(expr, variables, &drawn, plot).map_err(|e| Error::Failed(e.to_string()))?;
+    }
+    if args.json {
+        let summaries: Vec<serde_json::Value> = runs
+            .iter()
+            .map(|(name, run)| {
+                json!({ "optimizer": name, "minimum": run.minimum, "value": run.value,
+                        "grad_norm": run.gradient_norm(), "steps": run.steps, "converged": run.converged })
+            })
+            .collect();
+        println!(
+            "{}",
+            json!({ "expression": expr.to_string(), "variables": variables, "from": start, "compare": summaries })
+        );
+        return Ok(());
+    }
+    println!(
+        "{:<16} {:>8} {:>16} {:>12}  minimum",
+        "optimizer", "steps", "f", "|∇f|"
+    );
+    for (name, run) in &runs {
+        let at: Vec<String> = run.minimum.iter().map(|v| format!("{v:.6}")).collect();
+        println!(
+            "{name:<16} {:>8} {:>16.8} {:>12.3e}  ({})",
+            run.steps,
+            run.value,
+            run.gradient_norm(),
+            at.join(", ")
+        );
+    }
+    Ok(())
 }

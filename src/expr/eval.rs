@@ -111,6 +111,27 @@ impl Expr {
         Ok(self.build(&values))
     }
 
+    /// The values at many points at once, without recording gradients:
+    /// `columns[k][p]` is variable `names[k]` at point `p` (for plotting).
+    pub fn eval_points(
+        &self,
+        names: &[String],
+        columns: &[Vec<f64>],
+    ) -> Result<Vec<f64>, EvalError> {
+        let tensors: Vec<Tensor> = columns
+            .iter()
+            .map(|c| Tensor::from_vec(c.clone(), &[c.len()]))
+            .collect();
+        let values: Vec<(&str, &Tensor)> = names.iter().map(String::as_str).zip(&tensors).collect();
+        let points = columns.first().map_or(1, Vec::len);
+        crate::no_grad(|| {
+            let result = self.eval(&values)?;
+            // A constant (or a function of fewer variables) still has one
+            // value per point.
+            Ok(result.broadcast_to(&[points]).to_vec::<f64>())
+        })
+    }
+
     /// The tensor ops of the tree; every variable has a value and the
     /// shapes broadcast.
     fn build(&self, values: &Values<'_>) -> Tensor {

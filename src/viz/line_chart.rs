@@ -174,7 +174,7 @@ fn draw_legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
 
 /// An axis label with at most four significant digits: `0.7`, not
 /// `0.7000000001`; scientific notation for very large or small values.
-fn tick(value: f64) -> String {
+pub(super) fn tick(value: f64) -> String {
     let magnitude = value.abs();
     if value == 0.0 || (1e-3..1e5).contains(&magnitude) {
         let text = format!("{value:.4}");
@@ -186,7 +186,7 @@ fn tick(value: f64) -> String {
 
 /// The range of the values, widened when they are all equal so the axis
 /// has a length.
-fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
+pub(super) fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
         (lo.min(v), hi.max(v))
     });
@@ -198,7 +198,10 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     }
 }
 
-fn encode_png(rgb: &[u8], (width, height): (u32, u32)) -> Result<Vec<u8>, png::EncodingError> {
+pub(super) fn encode_png(
+    rgb: &[u8],
+    (width, height): (u32, u32),
+) -> Result<Vec<u8>, png::EncodingError> {
     let mut bytes = Vec::new();
     let mut encoder = png::Encoder::new(&mut bytes, width, height);
     encoder.set_color(png::ColorType::Rgb);

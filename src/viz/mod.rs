@@ -20,9 +20,13 @@
 //! # }
 //! ```
 
+mod contour;
 mod line_chart;
+mod paths;
 
+pub use contour::{ContourChart, Grid};
 pub use line_chart::{LineChart, Series};
+pub use paths::plot_paths;
 
 use std::path::{Path, PathBuf};
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::Scaler;
+use crate::data::{Dataset, Scaler, Targets, load_features};
 use crate::nn::{
     Init, LayerSpec, LoadError, Module, Sequential, build_sequential, load_weights, save_weights,
 };
@@ -127,6 +127,62 @@ impl Model {
         load_weights(&mut network, dir.join("model.safetensors"))?;
         network.set_training(false);
         Ok(Model { network, card })
+    }
+
+    /// A labelled file read as the network takes it: the model's feature
+    /// columns in its order, scaled as in training, and the target column
+    /// as class indices of the model's labels (a label it never saw is an
+    /// error naming the line) or as values. Errors are one line.
+    pub fn labelled_dataset(&self, path: &Path, delimiter: u8) -> Result<Dataset, String> {
+        let target = &self.card.target;
+        let rows = load_features(path, &self.card.feature_names, Some(target), delimiter)
+            .map_err(|e| e.to_string())?;
+        let Some((labels, lines)) = rows.target else {
+            return Err(format!(
+                "{}: no target column {target:?}; the true values are needed (use predict for unlabelled data)",
+                path.display()
+            ));
+        };
+        let targets = match &self.card.labels {
+            Some(known) => {
+                let mut indices = Vec::with_capacity(labels.len());
+                for (label, line) in labels.iter().zip(&lines) {
+                    let index = known.iter().position(|k| k == label).ok_or_else(|| {
+                        format!(
+                            "{}: line {line}, column {target:?}: class {label:?} was not seen in training; the model knows: {}",
+                            path.display(),
+                            known.join(", ")
+                        )
+                    })?;
+                    indices.push(index);
+                }
+                Targets::Classes {
+                    indices,
+                    names: known.clone(),
+                }
+            }
+            None => Targets::Values {
+                values: labels
+                    .iter()
+                    .map(|l| l.parse::<f64>())
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| {
+                        format!(
+                            "{}: the target {target:?} must be numeric for this regression model",
+                            path.display()
+                        )
+                    })?,
+                outputs: 1,
+            },
+        };
+        let mut features = rows.features;
+        self.card.preprocessing.transform(&mut features);
+        Ok(Dataset {
+            features,
+            feature_names: self.card.feature_names.clone(),
+            target_name: target.clone(),
+            targets,
+        })
     }
 
     /// The network's outputs for raw (unscaled) feature rows `n × inputs`.

@@ -7,10 +7,10 @@ use serde_json::json;
 
 use super::Error;
 use crate::data::load_features;
-use crate::metrics::{Classification, Regression};
+use crate::metrics::Classification;
 use crate::model::Model;
 use crate::nn::{Module, parameter_count};
-use crate::train::{LossKind, predict_classes};
+use crate::train::{Evaluation, LossKind, evaluate, predict_classes};
 
 /// Predict with a trained model, one CSV row per input row, in order.
 ///
@@ -174,35 +174,12 @@ fn quote(label: &str) -> String {
 /// Prints the metrics of the model on labelled data.
 pub fn eval(args: &EvalArgs) -> Result<(), Error> {
     let model = open(&args.model)?;
-    let target = model.card.target.clone();
-    let rows = load_features(
-        &args.data,
-        &model.card.feature_names,
-        Some(&target),
-        delimiter(args.delimiter)?,
-    )
-    .map_err(|e| Error::Usage(e.to_string()))?;
-    let Some((labels, lines)) = rows.target else {
-        return Err(Error::Usage(format!(
-            "{}: no target column {target:?}; eval needs the true values (use predict for unlabelled data)",
-            args.data.display()
-        )));
-    };
-    let outputs = model.outputs(&rows.features);
-    let summary = match &model.card.labels {
-        Some(known) => {
-            let mut truth = Vec::with_capacity(labels.len());
-            for (label, line) in labels.iter().zip(&lines) {
-                let index = known.iter().position(|k| k == label).ok_or_else(|| {
-                    Error::Usage(format!(
-                        "{}: line {line}, column {target:?}: class {label:?} was not seen in training; the model knows: {}",
-                        args.data.display(),
-                        known.join(", ")
-                    ))
-                })?;
-                truth.push(index);
-            }
-            let c = Classification::new(&truth, &predict_classes(&outputs), known.len().max(2));
+    let data = model
+        .labelled_dataset(&args.data, delimiter(args.delimiter)?)
+        .map_err(Error::Usage)?;
+    let summary = match evaluate(&model.network, model.loss(), &data).1 {
+        Evaluation::Classification(c) => {
+            let known = data.class_names().unwrap_or_default();
             let per_class: Vec<_> = c
                 .per_class()
                 .iter()
@@ -220,28 +197,17 @@ pub fn eval(args: &EvalArgs) -> Result<(), Error> {
             }
             json!({ "rows": c.total(), "accuracy": c.accuracy(), "macro_f1": c.macro_f1(), "per_class": per_class, "confusion": c.confusion })
         }
-        None => {
-            let truth: Vec<f64> = labels
-                .iter()
-                .map(|l| l.parse::<f64>())
-                .collect::<Result<_, _>>()
-                .map_err(|_| {
-                    Error::Usage(format!(
-                        "{}: the target {target:?} must be numeric for this regression model",
-                        args.data.display()
-                    ))
-                })?;
-            let r = Regression::new(&truth, &outputs.to_vec::<f64>());
+        Evaluation::Regression(r) => {
             if !args.json {
                 println!(
                     "MSE {:.6}, MAE {:.6}, R² {:.4} on {} rows",
                     r.mse,
                     r.mae,
                     r.r2,
-                    truth.len()
+                    data.len()
                 );
             }
-            json!({ "rows": truth.len(), "mse": r.mse, "mae": r.mae, "r2": r.r2 })
+            json!({ "rows": data.len(), "mse": r.mse, "mae": r.mae, "r2": r.r2 })
         }
     };
     if args.json {

@@ -22,7 +22,8 @@
 //! (every primitive with its backward rule, and the composites), [`nn`]
 //! (layers, initializers, weights by name), [`loss`], [`optim`]
 //! (optimizers, clipping, regularization, schedules, checkpoints), [`io`]
-//! (safetensors files) and, with the `plot` feature, `viz` (charts).
+//! (safetensors files) and, with the `plot` feature, `viz` (charts, and
+//! computation graphs as SVG).
 
 #![warn(missing_docs)]
 

@@ -108,14 +108,20 @@ fn short(v: f64) -> String {
     }
     let magnitude = v.abs().log10().floor() as i32;
     if !(-3..5).contains(&magnitude) {
-        return format!("{v:.3e}");
+        let text = format!("{v:.3e}");
+        let (mantissa, exponent) = text.split_once('e').expect("{:e} writes an exponent");
+        return format!("{}e{exponent}", without_trailing_zeros(mantissa));
     }
     let decimals = (3 - magnitude).max(0) as usize;
-    let text = format!("{v:.decimals$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    without_trailing_zeros(&format!("{v:.decimals$}")).to_string()
+}
+
+/// `1.500` as `1.5`, `2.000` as `2`; integers unchanged.
+fn without_trailing_zeros(number: &str) -> &str {
+    if number.contains('.') {
+        number.trim_end_matches('0').trim_end_matches('.')
     } else {
-        text
+        number
     }
 }
 
@@ -215,14 +221,14 @@ impl Graph {
         Graph { nodes, edges }
     }
 
-    /// The graph in Graphviz DOT, left to right from the inputs to the
+    /// The graph in Graphviz DOT, top to bottom from the inputs to the
     /// traced tensor: one box per tensor with its title, `value: …` and
     /// `grad: …` lines; parameters light blue, inputs grey, the traced
     /// tensor light yellow. Nodes are `n0`, `n1`, … in [`Graph::nodes`]'
     /// order.
     pub fn to_dot(&self) -> String {
         let mut dot = String::from(
-            "digraph computation {\n  rankdir=LR;\n  node [shape=box, style=filled, fillcolor=white, fontsize=12];\n",
+            "digraph computation {\n  node [shape=box, style=filled, fillcolor=white, fontsize=12];\n",
         );
         let last = self.nodes.len().saturating_sub(1);
         for (i, node) in self.nodes.iter().enumerate() {
@@ -425,6 +431,8 @@ mod tests {
             (99999.0, "99999"),
             (123456.0, "1.235e5"),
             (0.000123456, "1.235e-4"),
+            (-3.09e-4, "-3.09e-4"),
+            (2e6, "2e6"),
             (f64::NAN, "NaN"),
             (f64::NEG_INFINITY, "-inf"),
         ] {

@@ -10,8 +10,8 @@ use layout::gv::{DotParser, GraphBuilder};
 use crate::autograd::Graph;
 
 impl Graph {
-    /// The graph drawn as an SVG document (layout-rs's layered layout, left
-    /// to right). Layout time grows faster than the number of nodes: it is
+    /// The graph drawn as an SVG document (layout-rs's layered layout, top
+    /// to bottom). Layout time grows faster than the number of nodes: it is
     /// meant for graphs of up to a few hundred.
     pub fn to_svg(&self) -> String {
         let dot = self.to_dot();

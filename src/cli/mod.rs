@@ -4,6 +4,7 @@
 
 mod config;
 mod gradcheck;
+mod graph;
 mod optimizer_flags;
 mod predict;
 mod train;
@@ -43,6 +44,7 @@ enum Command {
     Eval(predict::EvalArgs),
     Inspect(predict::InspectArgs),
     Gradcheck(gradcheck::Args),
+    Graph(graph::Args),
 }
 
 /// Parses the process arguments, runs the command, and reports the outcome.
@@ -64,6 +66,7 @@ pub fn main() -> ExitCode {
             Ok(())
         }
         Command::Gradcheck(args) => gradcheck::run(&args),
+        Command::Graph(args) => graph::run(&args),
         Command::Predict(args) => predict::predict(&args),
         Command::Eval(args) => predict::eval(&args),
         Command::Inspect(args) => predict::inspect(&args),

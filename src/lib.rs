@@ -18,7 +18,7 @@
 //! ```
 //!
 //! Modules: [`tensor`] (the array type, creation, random numbers, GEMM),
-//! [`autograd`] (recording, `backward`, `no_grad`, `gradcheck`), [`ops`]
+//! [`autograd`] (recording, `backward`, `no_grad`, `gradcheck`, `Graph`), [`ops`]
 //! (every primitive with its backward rule, and the composites), [`nn`]
 //! (layers, initializers, weights by name), [`loss`], [`optim`]
 //! (optimizers, clipping, regularization, schedules, checkpoints), [`io`]

@@ -18,13 +18,13 @@
 //! ```
 //!
 //! Modules: [`tensor`] (the array type, creation, random numbers, GEMM),
-//! [`autograd`] (recording, `backward`, `no_grad`, `gradcheck`), [`ops`]
+//! [`autograd`] (recording, `backward`, `no_grad`, `gradcheck`, `Graph`), [`ops`]
 //! (every primitive with its backward rule, and the composites), [`nn`]
 //! (layers, initializers, weights by name), [`loss`], [`optim`]
 //! (optimizers, clipping, regularization, schedules, checkpoints), [`expr`]
 //! (expressions such as `x^4 - 3*x^3 + 2`, parsed and evaluated with
 //! tensor ops), [`io`] (safetensors files) and, with the `plot` feature,
-//! `viz` (charts).
+//! `viz` (charts, and computation graphs as SVG).
 
 #![warn(missing_docs)]
 

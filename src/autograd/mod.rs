@@ -24,6 +24,7 @@
 //!   soon as its rule has used it.
 
 mod gradcheck;
+mod graph;
 
 use std::cell::Cell;
 use std::ops::Index;
@@ -33,6 +34,7 @@ use smallvec::SmallVec;
 
 pub(crate) use gradcheck::compare_with_differences;
 pub use gradcheck::{GradcheckOptions, GradcheckReport, InputErrors, Worst, gradcheck};
+pub use graph::{Edge, Graph, GraphNode, NodeKind, Values};
 
 use crate::tensor::{IdMap, Storage, Tensor, TensorId, zip_storage};
 
@@ -175,7 +177,8 @@ pub struct Gradients {
 
 impl Gradients {
     /// The gradient of `tensor`, if it is a leaf that requires a gradient
-    /// and lies on a path from the output.
+    /// and lies on a path from the output (or, after
+    /// [`Tensor::backward_retaining`], any recorded tensor on such a path).
     pub fn get(&self, tensor: &Tensor) -> Option<&Tensor> {
         self.by_id.get(&tensor.id())
     }
@@ -232,6 +235,20 @@ impl Tensor {
         self.backward_with(self.ones_like())
     }
 
+    /// As [`Tensor::backward`], but keeps the gradient of every recorded
+    /// tensor on the way too, not only the leaves' (PyTorch's `retain_grad`
+    /// on all of them): for looking at one pass, as [`Graph`] does. It holds
+    /// one gradient per node, so training uses `backward`.
+    pub fn backward_retaining(&self) -> Gradients {
+        assert_eq!(
+            self.numel(),
+            1,
+            "backward_retaining: the output has shape {:?}; reduce it to one element first",
+            self.shape()
+        );
+        self.backpropagate(self.ones_like(), true)
+    }
+
     /// Backpropagates `grad` (the gradient of some scalar with respect to
     /// this tensor, of this tensor's shape): a vector–Jacobian product.
     pub fn backward_with(&self, grad: Tensor) -> Gradients {
@@ -242,6 +259,12 @@ impl Tensor {
             grad.shape(),
             self.shape()
         );
+        self.backpropagate(grad, false)
+    }
+
+    /// The backward pass; `retain` keeps interior gradients instead of
+    /// dropping each once its rule has used it.
+    fn backpropagate(&self, grad: Tensor, retain: bool) -> Gradients {
         let _guard = no_grad_guard();
         if !self.requires_grad() {
             return Gradients::default();
@@ -256,8 +279,13 @@ impl Tensor {
                 .node
                 .as_ref()
                 .expect("the order holds recorded nodes only");
-            // An interior gradient is used once, here, then dropped.
-            let Some(grad) = grads.remove(&tensor.id()) else {
+            // An interior gradient is used once, here, then dropped (unless kept).
+            let grad = if retain {
+                grads.get(&tensor.id()).cloned()
+            } else {
+                grads.remove(&tensor.id())
+            };
+            let Some(grad) = grad else {
                 continue;
             };
             let needs: SmallVec<[bool; 4]> =
@@ -365,6 +393,18 @@ mod tests {
         assert!(no_grad(|| (&w * 2.0).is_leaf()));
         assert!(!(&w * 2.0).is_leaf());
         assert!(is_grad_enabled());
+    }
+
+    #[test]
+    fn retaining_keeps_interior_gradients_and_changes_no_leaf_gradient() {
+        let x = param(&[2.0]);
+        let hidden = &x * &x;
+        let y = (&hidden + &hidden).sum_all(); // y = 2x², dy/dhidden = 2, dy/dx = 4x
+        let kept = y.backward_retaining();
+        assert_eq!(kept[&hidden].to_vec::<f64>(), vec![2.0]);
+        assert_eq!(kept[&y].to_vec::<f64>(), vec![1.0]);
+        assert_eq!(kept[&x].to_vec::<f64>(), y.backward()[&x].to_vec::<f64>());
+        assert_eq!(kept[&x].to_vec::<f64>(), vec![8.0]);
     }
 
     #[test]

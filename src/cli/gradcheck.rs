@@ -59,7 +59,7 @@ fn too_big() -> Error {
 
 /// The number of weights of the stack and its widest layer, or `None` if
 /// they overflow.
-fn size_of_stack(inputs: usize, layers: &[LayerSpec]) -> Option<(usize, usize)> {
+pub(super) fn size_of_stack(inputs: usize, layers: &[LayerSpec]) -> Option<(usize, usize)> {
     let (mut width, mut weights, mut widest) = (inputs, 0usize, inputs);
     for layer in layers {
         match *layer {

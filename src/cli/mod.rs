@@ -4,6 +4,7 @@
 
 mod config;
 mod gradcheck;
+mod graph;
 mod minimize;
 mod optimizer_flags;
 mod predict;
@@ -45,6 +46,7 @@ enum Command {
     Inspect(predict::InspectArgs),
     Gradcheck(gradcheck::Args),
     Minimize(Box<minimize::Args>),
+    Graph(graph::Args),
 }
 
 /// Parses the process arguments, runs the command, and reports the outcome.
@@ -67,6 +69,7 @@ pub fn main() -> ExitCode {
         }
         Command::Gradcheck(args) => gradcheck::run(&args),
         Command::Minimize(args) => minimize::run(&args),
+        Command::Graph(args) => graph::run(&args),
         Command::Predict(args) => predict::predict(&args),
         Command::Eval(args) => predict::eval(&args),
         Command::Inspect(args) => predict::inspect(&args),

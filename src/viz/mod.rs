@@ -1,5 +1,6 @@
 //! Charts as PNG or SVG (feature `plot`), drawn in pure Rust with an
-//! embedded font (DejaVu Sans), so no system library is needed.
+//! embedded font (DejaVu Sans), so no system library is needed; and
+//! computation graphs as SVG ([`crate::autograd::Graph::to_svg`]).
 //!
 //! ```
 //! use nabla::viz::{LineChart, Series};
@@ -21,6 +22,7 @@
 //! ```
 
 mod contour;
+mod graph;
 mod line_chart;
 mod paths;
 

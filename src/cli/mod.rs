@@ -5,6 +5,7 @@
 mod config;
 mod gradcheck;
 mod optimizer_flags;
+mod optimizers;
 mod predict;
 mod train;
 
@@ -43,6 +44,7 @@ enum Command {
     Eval(predict::EvalArgs),
     Inspect(predict::InspectArgs),
     Gradcheck(gradcheck::Args),
+    Optimizers(optimizers::Args),
 }
 
 /// Parses the process arguments, runs the command, and reports the outcome.
@@ -64,6 +66,7 @@ pub fn main() -> ExitCode {
             Ok(())
         }
         Command::Gradcheck(args) => gradcheck::run(&args),
+        Command::Optimizers(args) => optimizers::run(&args),
         Command::Predict(args) => predict::predict(&args),
         Command::Eval(args) => predict::eval(&args),
         Command::Inspect(args) => predict::inspect(&args),

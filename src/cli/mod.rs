@@ -3,6 +3,7 @@
 //! 2 (usage or input error) and 1 (anything else, such as a failed check).
 
 mod config;
+mod data_flags;
 mod gradcheck;
 mod optimizer_flags;
 mod optimizers;

@@ -38,6 +38,11 @@ pub struct DataFlags {
 }
 
 impl DataFlags {
+    /// Whether --data or --dataset was given.
+    pub fn given(&self) -> bool {
+        self.data.is_some() || self.dataset.is_some()
+    }
+
     /// `--delimiter`, which must be one ASCII character.
     pub fn delimiter(&self) -> Result<u8, Error> {
         u8::try_from(self.delimiter)

@@ -44,7 +44,7 @@ enum Command {
     Predict(predict::PredictArgs),
     Eval(predict::EvalArgs),
     Inspect(predict::InspectArgs),
-    Gradcheck(gradcheck::Args),
+    Gradcheck(Box<gradcheck::Args>),
     Optimizers(optimizers::Args),
 }
 

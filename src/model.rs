@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{Dataset, Scaler, Targets, load_features};
 use crate::nn::{
-    Init, LayerSpec, LoadError, Module, Sequential, build_sequential, load_weights, save_weights,
+    Init, LayerSpec, LoadError, Module, Sequential, build_sequential, load_state_dict,
+    load_weights, save_weights, state_dict,
 };
 use crate::tensor::{DType, Rng, Tensor};
 use crate::train::LossKind;
@@ -185,6 +186,25 @@ impl Model {
         })
     }
 
+    /// A copy of the network in `dtype` (its weights and buffers
+    /// converted), in evaluation mode: `network_in(DType::F64)` for a
+    /// gradient check of an f32 model.
+    pub fn network_in(&self, dtype: DType) -> Sequential {
+        let layers =
+            LayerSpec::parse_list(&self.card.layers).expect("a loaded card's layers parse");
+        let mut network = build_sequential(
+            self.card.inputs,
+            &layers,
+            Init::Zeros,
+            dtype,
+            &mut Rng::seed(0),
+        );
+        load_state_dict(&mut network, &state_dict(&self.network))
+            .expect("the same layers take the same weights");
+        network.set_training(false);
+        network
+    }
+
     /// The network's outputs for raw (unscaled) feature rows `n × inputs`.
     pub fn outputs(&self, features: &[f64]) -> Tensor {
         let mut scaled = features.to_vec();
@@ -197,5 +217,65 @@ impl Model {
             .map_or(DType::F32, |(_, p)| p.dtype());
         let x = Tensor::from_vec(scaled, &[rows, self.card.inputs]).to_dtype(dtype);
         crate::no_grad(|| self.network.forward(&x))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Scaling;
+
+    #[test]
+    fn network_in_f64_holds_the_same_weights_and_buffers() {
+        let layers = "3,tanh,batchnorm,2";
+        let mut network = build_sequential(
+            2,
+            &LayerSpec::parse_list(layers).expect("a stack"),
+            Init::PyTorchDefault,
+            DType::F32,
+            &mut Rng::seed(3),
+        );
+        let running_mean = Tensor::from_vec(vec![0.5f32, -0.25, 1.0], &[3]);
+        assert!(network.set_buffer("2.running_mean", &running_mean));
+        network.set_training(false);
+        let model = Model {
+            network,
+            card: ModelCard {
+                nabla_version: String::new(),
+                inputs: 2,
+                layers: layers.into(),
+                architecture: String::new(),
+                dtype: "f32".into(),
+                loss: "mse".into(),
+                feature_names: vec!["a".into(), "b".into()],
+                target: "y".into(),
+                labels: None,
+                preprocessing: Scaler::fit(Scaling::None, &[0.0, 0.0], 2),
+                metrics: serde_json::Value::Null,
+                training: serde_json::Value::Null,
+            },
+        };
+        let converted = model.network_in(DType::F64);
+        let (before, after) = (state_dict(&model.network), state_dict(&converted));
+        assert_eq!(
+            before.keys().collect::<Vec<_>>(),
+            after.keys().collect::<Vec<_>>()
+        );
+        for (name, tensor) in &after {
+            if name.ends_with("num_batches_tracked") {
+                continue;
+            }
+            assert_eq!(tensor.dtype(), DType::F64, "{name}");
+            assert_eq!(
+                tensor.to_vec::<f64>(),
+                before[name].to_vec::<f64>(),
+                "{name}"
+            );
+        }
+        let x = Tensor::from_vec(vec![0.3, -1.2, 2.0, 0.1], &[2, 2]);
+        let (y32, y64) = (model.outputs(&[0.3, -1.2, 2.0, 0.1]), converted.forward(&x));
+        for (a, b) in y32.to_vec::<f64>().into_iter().zip(y64.to_vec::<f64>()) {
+            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        }
     }
 }

@@ -3,10 +3,12 @@
 //! 2 (usage or input error) and 1 (anything else, such as a failed check).
 
 mod config;
+mod data_flags;
 mod gradcheck;
 mod graph;
 mod minimize;
 mod optimizer_flags;
+mod optimizers;
 mod predict;
 mod train;
 
@@ -44,9 +46,10 @@ enum Command {
     Predict(predict::PredictArgs),
     Eval(predict::EvalArgs),
     Inspect(predict::InspectArgs),
-    Gradcheck(gradcheck::Args),
+    Gradcheck(Box<gradcheck::Args>),
     Minimize(Box<minimize::Args>),
     Graph(graph::Args),
+    Optimizers(optimizers::Args),
 }
 
 /// Parses the process arguments, runs the command, and reports the outcome.
@@ -70,6 +73,7 @@ pub fn main() -> ExitCode {
         Command::Gradcheck(args) => gradcheck::run(&args),
         Command::Minimize(args) => minimize::run(&args),
         Command::Graph(args) => graph::run(&args),
+        Command::Optimizers(args) => optimizers::run(&args),
         Command::Predict(args) => predict::predict(&args),
         Command::Eval(args) => predict::eval(&args),
         Command::Inspect(args) => predict::inspect(&args),

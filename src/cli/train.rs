@@ -8,17 +8,16 @@ use serde_json::json;
 
 use super::Error;
 use super::config::{CHECKPOINT_CONFIG, checkpoint_dir};
+use super::data_flags::{DataFlags, conform, loss_for, output_mismatch, output_width};
 use super::optimizer_flags::{OptimizerFlags, build as build_optimizer};
 use crate::data::{
-    BuiltinOptions, CsvOptions, Dataset, Scaler, Scaling, SplitOptions, TargetColumn, Targets,
-    Task, builtin, load_csv, load_idx_dataset, load_npy_dataset, split,
+    CsvOptions, Dataset, Scaler, Scaling, SplitOptions, TargetColumn, Task, load_csv, split,
 };
 use crate::model::{Model, ModelCard};
 use crate::nn::{Init, LayerSpec, Module, build_sequential, load_weights};
 use crate::optim::{Newton, Schedule};
 use crate::train::{
-    CheckpointOptions, EpochRecord, Evaluation, FitCheckpoint, FitOptions, LossKind, Stop,
-    evaluate, fit,
+    CheckpointOptions, EpochRecord, Evaluation, FitCheckpoint, FitOptions, Stop, evaluate, fit,
 };
 use crate::{DType, Rng};
 
@@ -36,25 +35,9 @@ use crate::{DType, Rng};
                   nabla train --epochs 100 --checkpoint-every 10 --out run && nabla train --resume run --epochs 200"
 )]
 pub struct Args {
-    /// The data: a CSV file with a header row, a NumPy `.npy` feature
-    /// matrix, or an MNIST `*-images-idx3-ubyte` file (optionally gzipped).
-    #[arg(long, conflicts_with = "dataset")]
-    data: Option<PathBuf>,
-    /// The targets of an `.npy` or IDX --data file (`y.npy`, `*-labels-idx1-ubyte`).
-    #[arg(long, requires = "data")]
-    target_file: Option<PathBuf>,
-    /// The target column of --data, by name or 0-based index (default: the last).
-    #[arg(long)]
-    target: Option<String>,
-    /// The field delimiter of --data.
-    #[arg(long, default_value = ",")]
-    delimiter: char,
-    /// A built-in dataset (see `nabla datasets`).
-    #[arg(long)]
-    dataset: Option<String>,
-    /// Classification or regression; by default it follows from --loss, or from the targets.
-    #[arg(long, value_parser = ["classification", "regression"])]
-    task: Option<String>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    data: DataFlags,
     /// The layers after the input: widths, activations, dropout:P, batchnorm (default: 128,relu,<outputs>).
     #[arg(long, value_delimiter = ',')]
     layers: Option<Vec<String>>,
@@ -238,96 +221,24 @@ fn load_test_file(args: &Args, path: &Path, data: &Dataset) -> Result<Dataset, E
     } else {
         Task::Regression
     };
-    let delimiter = u8::try_from(args.delimiter)
-        .map_err(|_| usage("--delimiter must be one ASCII character"))?;
     let mut test = load_csv(
         path,
         &CsvOptions {
             target,
-            delimiter,
+            delimiter: args.data.delimiter()?,
             task,
         },
     )
     .map_err(|e| usage(format!("--test: {e}")))?
     .dataset;
-    if test.feature_names != data.feature_names {
-        return Err(usage(format!(
-            "--test {}: its feature columns ({}) differ from the training data's ({})",
-            path.display(),
-            test.feature_names.join(", "),
-            data.feature_names.join(", ")
-        )));
-    }
-    if let (Some(known), Targets::Classes { indices, names }) =
-        (data.class_names(), &mut test.targets)
-    {
-        for index in indices.iter_mut() {
-            let label = &names[*index];
-            *index = known.iter().position(|k| k == label).ok_or_else(|| {
-                usage(format!(
-                    "--test {}: class {label:?} does not occur in the training data ({})",
-                    path.display(),
-                    known.join(", ")
-                ))
-            })?;
-        }
-        *names = known.to_vec();
-    }
+    conform(
+        &mut test,
+        &data.feature_names,
+        data.class_names(),
+        &format!("--test {}", path.display()),
+        "the training data",
+    )?;
     Ok(test)
-}
-
-/// The dataset the arguments name, and the task chosen for it.
-fn load(args: &Args) -> Result<(Dataset, String), Error> {
-    let task = match args.task.as_deref() {
-        Some("classification") => Task::Classification,
-        Some("regression") => Task::Regression,
-        _ => match args.loss.as_deref().and_then(LossKind::from_name) {
-            Some(loss) if loss.is_classification() => Task::Classification,
-            Some(_) => Task::Regression,
-            None => Task::Auto,
-        },
-    };
-    if let (Some(x), Some(y)) = (&args.data, &args.target_file) {
-        let is_npy = x.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
-        let loaded = if is_npy {
-            load_npy_dataset(x, y, task)
-        } else {
-            load_idx_dataset(x, y)
-        };
-        let loaded = loaded.map_err(|e| usage(e.to_string()))?;
-        let chosen = loaded.task.to_string();
-        return Ok((loaded.dataset, chosen));
-    }
-    if let Some(path) = &args.data {
-        let target = match &args.target {
-            None => TargetColumn::Last,
-            Some(t) => match t.parse::<usize>() {
-                Ok(i) => TargetColumn::Index(i),
-                Err(_) => TargetColumn::Name(t.clone()),
-            },
-        };
-        let delimiter = u8::try_from(args.delimiter)
-            .map_err(|_| usage("--delimiter must be one ASCII character"))?;
-        let options = CsvOptions {
-            target,
-            delimiter,
-            task,
-        };
-        let loaded = load_csv(path, &options).map_err(|e| usage(e.to_string()))?;
-        let chosen = loaded.task.to_string();
-        return Ok((loaded.dataset, chosen));
-    }
-    let name = args.dataset.as_deref().unwrap_or("digits");
-    let options = BuiltinOptions {
-        seed: args.seed,
-        ..BuiltinOptions::default()
-    };
-    let data = builtin(name, &options).map_err(|e| usage(e.to_string()))?;
-    let chosen = match data.targets {
-        Targets::Classes { .. } => "classification (built-in classes)",
-        Targets::Values { .. } => "regression (built-in values)",
-    };
-    Ok((data, chosen.to_string()))
 }
 
 /// Runs the training and writes the run directory.
@@ -375,27 +286,12 @@ pub fn run(args: &Args) -> Result<(), Error> {
         DType::F32
     };
 
-    let (data, task_choice) = load(args)?;
+    let (data, task_choice) = args
+        .data
+        .load(args.data.task(args.loss.as_deref()), args.seed)?;
     let classes = data.class_names().map(<[String]>::len);
-    let loss = match args.loss.as_deref() {
-        None => {
-            if classes.is_some() {
-                LossKind::CrossEntropy
-            } else {
-                LossKind::Mse
-            }
-        }
-        Some(name) => LossKind::from_name(name).ok_or_else(|| {
-            usage(format!(
-                "unknown loss {name:?}; use one of: {}",
-                LossKind::NAMES.join(", ")
-            ))
-        })?,
-    };
-    let outputs = match &data.targets {
-        Targets::Classes { names, .. } => names.len(),
-        Targets::Values { outputs, .. } => *outputs,
-    };
+    let loss = loss_for(args.loss.as_deref(), &data)?;
+    let outputs = output_width(&data);
     let layers = match &args.layers {
         Some(words) => {
             LayerSpec::parse_words(words).map_err(|e| usage(format!("--layers: {e}")))?
@@ -407,28 +303,13 @@ pub fn run(args: &Args) -> Result<(), Error> {
         ],
     };
 
-    if loss.is_classification() && classes.is_none() {
-        return Err(usage(format!(
-            "--loss {}: the targets are real values, but this loss needs classes; use mse, mae or huber, or --task classification",
-            loss.name()
-        )));
-    }
     let last_width = layers.iter().rev().find_map(|l| match l {
         LayerSpec::Linear(width) => Some(*width),
         _ => None,
     });
-    let binary_single_output = classes == Some(2)
-        && last_width == Some(1)
-        && loss != LossKind::CrossEntropy
-        && loss != LossKind::Nll;
-    if last_width != Some(outputs) && !binary_single_output {
-        let what = match classes {
-            Some(n) => format!("{n} classes"),
-            None => format!("{outputs} target value(s) per row"),
-        };
+    if let Some(problem) = output_mismatch(loss, &data, last_width) {
         return Err(usage(format!(
-            "--layers: the last Linear layer has width {}, but the data has {what}; end the stack with {outputs}",
-            last_width.unwrap_or(0)
+            "--layers: {problem}; end the stack with {outputs}"
         )));
     }
     let optimizer_spec = args.optimizer.spec(DEFAULT_OPTIMIZER)?;

@@ -66,7 +66,7 @@ pub struct OptimizerSpec {
 }
 
 /// The learning rate used for SGD when none is given (PyTorch requires one).
-const SGD_DEFAULT_LR: f64 = 0.01;
+pub(super) const SGD_DEFAULT_LR: f64 = 0.01;
 
 macro_rules! set {
     ($target:expr, $($field:ident),+ from $spec:expr) => {

@@ -104,6 +104,15 @@ impl LossKind {
         )
     }
 
+    /// The mean loss of `output` (one row per row of `data`) against the
+    /// targets of `data`, recorded for backpropagation.
+    ///
+    /// Panics if the loss needs class targets and `data` has values, or if
+    /// the output's width does not fit the targets.
+    pub fn on(self, output: &Tensor, data: &Dataset) -> Tensor {
+        self.of(output, &BatchTargets::of(data, output.dtype()))
+    }
+
     /// The loss of a batch's outputs against its targets.
     fn of(self, output: &Tensor, targets: &BatchTargets) -> Tensor {
         match (self, targets) {

@@ -22,7 +22,8 @@
 //! (every primitive with its backward rule, and the composites), [`nn`]
 //! (layers, initializers, weights by name), [`loss`], [`optim`]
 //! (optimizers, clipping, regularization, schedules, checkpoints), [`io`]
-//! (safetensors files) and, with the `plot` feature, `viz` (charts).
+//! (safetensors files), [`explain`] (one training step worked out by hand)
+//! and, with the `plot` feature, `viz` (charts).
 
 #![warn(missing_docs)]
 
@@ -30,6 +31,7 @@ pub mod autograd;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod data;
+pub mod explain;
 pub mod io;
 pub mod loss;
 pub mod metrics;

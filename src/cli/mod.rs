@@ -3,6 +3,7 @@
 //! 2 (usage or input error) and 1 (anything else, such as a failed check).
 
 mod config;
+mod explain;
 mod gradcheck;
 mod optimizer_flags;
 mod predict;
@@ -43,6 +44,7 @@ enum Command {
     Eval(predict::EvalArgs),
     Inspect(predict::InspectArgs),
     Gradcheck(gradcheck::Args),
+    Explain(explain::Args),
 }
 
 /// Parses the process arguments, runs the command, and reports the outcome.
@@ -64,6 +66,7 @@ pub fn main() -> ExitCode {
             Ok(())
         }
         Command::Gradcheck(args) => gradcheck::run(&args),
+        Command::Explain(args) => explain::run(&args),
         Command::Predict(args) => predict::predict(&args),
         Command::Eval(args) => predict::eval(&args),
         Command::Inspect(args) => predict::inspect(&args),

@@ -23,8 +23,9 @@
 //! (layers, initializers, weights by name), [`loss`], [`optim`]
 //! (optimizers, clipping, regularization, schedules, checkpoints), [`expr`]
 //! (expressions such as `x^4 - 3*x^3 + 2`, parsed and evaluated with
-//! tensor ops), [`io`] (safetensors files) and, with the `plot` feature,
-//! `viz` (charts, and computation graphs as SVG).
+//! tensor ops), [`explain`] (one training step worked out by hand), [`io`]
+//! (safetensors files) and, with the `plot` feature, `viz` (charts, and
+//! computation graphs as SVG).
 
 #![warn(missing_docs)]
 
@@ -32,6 +33,7 @@ pub mod autograd;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod data;
+pub mod explain;
 pub mod expr;
 pub mod io;
 pub mod loss;

@@ -4,6 +4,7 @@
 
 mod config;
 mod data_flags;
+mod explain;
 mod gradcheck;
 mod graph;
 mod minimize;
@@ -50,6 +51,7 @@ enum Command {
     Minimize(Box<minimize::Args>),
     Graph(graph::Args),
     Optimizers(optimizers::Args),
+    Explain(explain::Args),
 }
 
 /// Parses the process arguments, runs the command, and reports the outcome.
@@ -74,6 +76,7 @@ pub fn main() -> ExitCode {
         Command::Minimize(args) => minimize::run(&args),
         Command::Graph(args) => graph::run(&args),
         Command::Optimizers(args) => optimizers::run(&args),
+        Command::Explain(args) => explain::run(&args),
         Command::Predict(args) => predict::predict(&args),
         Command::Eval(args) => predict::eval(&args),
         Command::Inspect(args) => predict::inspect(&args),

@@ -11,6 +11,7 @@ mod minimize;
 mod optimizer_flags;
 mod optimizers;
 mod predict;
+mod surface;
 mod train;
 
 use std::process::ExitCode;
@@ -52,6 +53,7 @@ enum Command {
     Graph(graph::Args),
     Optimizers(optimizers::Args),
     Explain(explain::Args),
+    Surface(Box<surface::Args>),
 }
 
 /// Parses the process arguments, runs the command, and reports the outcome.
@@ -77,6 +79,7 @@ pub fn main() -> ExitCode {
         Command::Graph(args) => graph::run(&args),
         Command::Optimizers(args) => optimizers::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Surface(args) => surface::run(&args),
         Command::Predict(args) => predict::predict(&args),
         Command::Eval(args) => predict::eval(&args),
         Command::Inspect(args) => predict::inspect(&args),

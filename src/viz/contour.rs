@@ -6,8 +6,8 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::line_chart::{bounds, encode_png, tick};
-use super::{Format, PlotError, Series, register_font};
+use super::line_chart::{bounds, tick};
+use super::{Drawing, PlotError, Series, save_drawing};
 
 /// A function sampled on a rectangular grid.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,7 +22,12 @@ pub struct Grid {
 
 impl Grid {
     /// `f` on `n × n` points evenly spaced over `x` × `y` (both ends included).
-    pub fn sample(x: (f64, f64), y: (f64, f64), n: usize, f: impl Fn(f64, f64) -> f64) -> Grid {
+    pub fn sample(
+        x: (f64, f64),
+        y: (f64, f64),
+        n: usize,
+        mut f: impl FnMut(f64, f64) -> f64,
+    ) -> Grid {
         let n = n.max(2);
         let axis = |(lo, hi): (f64, f64)| -> Vec<f64> {
             (0..n)
@@ -61,59 +66,39 @@ pub struct ContourChart {
     pub paths: Vec<Series>,
 }
 
-const SIZE: (u32, u32) = (800, 650);
 const LEVELS: usize = 14;
+
+impl Drawing for ContourChart {
+    fn size(&self) -> (u32, u32) {
+        (800, 650)
+    }
+
+    fn draw_on<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        root.fill(&WHITE)?;
+        self.draw(root)
+    }
+}
 
 impl ContourChart {
     /// Draws the chart as PNG or SVG, by the file's extension. The file
     /// appears complete or not at all.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), PlotError> {
         let path = path.as_ref();
-        let format = Format::of(path)?;
-        let finite: Vec<f64> = self
-            .grid
-            .values
-            .iter()
-            .copied()
-            .filter(|v| v.is_finite())
-            .collect();
-        if finite.is_empty() || self.grid.xs.len() < 2 || self.grid.ys.len() < 2 {
+        let drawable = self.grid.values.iter().any(|v| v.is_finite());
+        if !drawable || self.grid.xs.len() < 2 || self.grid.ys.len() < 2 {
             return Err(PlotError::Empty {
                 path: path.to_path_buf(),
             });
         }
-        register_font();
-        let draw_error = |e: &dyn std::fmt::Display| PlotError::Draw {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        };
-        match format {
-            Format::Svg => {
-                let mut svg = String::new();
-                {
-                    let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-                    self.draw(&root).map_err(|e| draw_error(&e))?;
-                    root.present().map_err(|e| draw_error(&e))?;
-                }
-                crate::io::write_atomically(path, svg.as_bytes())?;
-            }
-            Format::Png => {
-                let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
-                {
-                    let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
-                    self.draw(&root).map_err(|e| draw_error(&e))?;
-                    root.present().map_err(|e| draw_error(&e))?;
-                }
-                let png = encode_png(&rgb, SIZE).map_err(|e| draw_error(&e))?;
-                crate::io::write_atomically(path, &png)?;
-            }
-        }
-        Ok(())
+        save_drawing(self, path)
     }
 
     /// The contour levels, and a map from a value to its place in [0, 1]
     /// on the colour scale.
-    fn scale(&self) -> (Vec<f64>, impl Fn(f64) -> f64) {
+    pub(super) fn scale(&self) -> (Vec<f64>, impl Fn(f64) -> f64 + use<>) {
         let (lo, hi) = bounds(self.grid.values.iter().copied().filter(|v| v.is_finite()));
         let log = self.log_levels;
         // Logarithmic: measured as log(1 + (v − lo)), so the minimum maps to 0.
@@ -134,15 +119,15 @@ impl ContourChart {
         (levels, move |v: f64| (transform(v) / top).clamp(0.0, 1.0))
     }
 
-    fn draw<DB: DrawingBackend>(
+    /// Draws the map on `area` (a whole picture or one panel of it).
+    pub(super) fn draw<DB: DrawingBackend>(
         &self,
-        root: &DrawingArea<DB, Shift>,
+        area: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        root.fill(&WHITE)?;
         let grid = &self.grid;
         let (x_lo, x_hi) = (grid.xs[0], grid.xs[grid.xs.len() - 1]);
         let (y_lo, y_hi) = (grid.ys[0], grid.ys[grid.ys.len() - 1]);
-        let mut chart = ChartBuilder::on(root)
+        let mut chart = ChartBuilder::on(area)
             .caption(&self.title, ("sans-serif", 24))
             .margin(16)
             .x_label_area_size(44)
@@ -216,7 +201,7 @@ impl ContourChart {
 
 /// A perceptually ordered colour ramp from dark blue (0) through green to
 /// pale yellow (1), in the manner of viridis.
-fn colormap(t: f64) -> RGBColor {
+pub(super) fn colormap(t: f64) -> RGBColor {
     const STOPS: [(f64, f64, f64); 5] = [
         (68.0, 1.0, 84.0),
         (59.0, 82.0, 139.0),

@@ -23,12 +23,19 @@
 
 mod contour;
 mod graph;
+mod landscape;
 mod line_chart;
 mod paths;
+mod surface;
 
 pub use contour::{ContourChart, Grid};
+pub use landscape::{
+    WeightRef, loss_over_directions, loss_over_weights, project_path, random_directions,
+    weight_value,
+};
 pub use line_chart::{LineChart, Series};
 pub use paths::plot_paths;
+pub use surface::SurfaceFigure;
 
 use std::path::{Path, PathBuf};
 
@@ -82,6 +89,53 @@ impl Format {
             }),
         }
     }
+}
+
+/// A picture that can be drawn on any plotters backend.
+pub(crate) trait Drawing {
+    /// The picture's size in pixels.
+    fn size(&self) -> (u32, u32);
+
+    /// Draws the picture on `root`.
+    fn draw_on<DB: plotters::prelude::DrawingBackend>(
+        &self,
+        root: &plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
+    ) -> Result<(), plotters::prelude::DrawingAreaErrorKind<DB::ErrorType>>;
+}
+
+/// Draws `drawing` as PNG or SVG, by the file's extension; the file
+/// appears complete or not at all.
+pub(crate) fn save_drawing(drawing: &impl Drawing, path: &Path) -> Result<(), PlotError> {
+    use plotters::prelude::{BitMapBackend, IntoDrawingArea, SVGBackend};
+    let format = Format::of(path)?;
+    register_font();
+    let size = drawing.size();
+    let draw_error = |e: &dyn std::fmt::Display| PlotError::Draw {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    match format {
+        Format::Svg => {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+                drawing.draw_on(&root).map_err(|e| draw_error(&e))?;
+                root.present().map_err(|e| draw_error(&e))?;
+            }
+            crate::io::write_atomically(path, svg.as_bytes())?;
+        }
+        Format::Png => {
+            let mut rgb = vec![0u8; (size.0 * size.1 * 3) as usize];
+            {
+                let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+                drawing.draw_on(&root).map_err(|e| draw_error(&e))?;
+                root.present().map_err(|e| draw_error(&e))?;
+            }
+            let png = line_chart::encode_png(&rgb, size).map_err(|e| draw_error(&e))?;
+            crate::io::write_atomically(path, &png)?;
+        }
+    }
+    Ok(())
 }
 
 /// Makes the embedded font the one plotters draws "sans-serif" text with.

@@ -8,8 +8,8 @@ use clap::Args as ClapArgs;
 
 use super::Error;
 use crate::data::{
-    BuiltinOptions, CsvOptions, DEFAULT_BUILTIN, Dataset, TargetColumn, Targets, Task, builtin,
-    load_csv, load_idx_dataset, load_npy_dataset,
+    BuiltinOptions, CsvOptions, DEFAULT_BUILTIN, Dataset, Scaling, TargetColumn, Targets, Task,
+    builtin, load_csv, load_idx_dataset, load_npy_dataset,
 };
 use crate::train::LossKind;
 
@@ -139,6 +139,16 @@ pub fn conform(
         *names = known.to_vec();
     }
     Ok(())
+}
+
+/// The feature scaling `--scale` names.
+pub fn parse_scaling(text: &str) -> Result<Scaling, Error> {
+    text.parse().map_err(|_| {
+        Error::Usage(format!(
+            "--scale: unknown scaling {text:?}; use one of {}",
+            Scaling::NAMES.join(", ")
+        ))
+    })
 }
 
 /// The loss called `name`.

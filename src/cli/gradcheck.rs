@@ -8,8 +8,10 @@ use std::path::PathBuf;
 use clap::Args as ClapArgs;
 
 use super::Error;
-use super::data_flags::{DataFlags, conform, loss_for, output_mismatch, output_width, parse_loss};
-use crate::data::{Dataset, Scaler, Scaling, Targets, Task};
+use super::data_flags::{
+    DataFlags, conform, loss_for, output_mismatch, output_width, parse_loss, parse_scaling,
+};
+use crate::data::{Dataset, Scaler, Targets, Task};
 use crate::model::Model;
 use crate::nn::{
     Activation, Init, LayerSpec, Module, Sequential, build_sequential, gradcheck_module,
@@ -169,16 +171,7 @@ fn data_rows(args: &Args, model: Option<&Model>) -> Result<(Dataset, String), Er
     }
     let scaler = match model {
         Some(m) => m.card.preprocessing.clone(),
-        None => {
-            let scaling: Scaling = args.scale.parse().map_err(|_| {
-                usage(format!(
-                    "--scale: unknown scaling {:?}; use one of {}",
-                    args.scale,
-                    Scaling::NAMES.join(", ")
-                ))
-            })?;
-            Scaler::fit_dataset(scaling, &data)
-        }
+        None => Scaler::fit_dataset(parse_scaling(&args.scale)?, &data),
     };
     let rows = args.rows.unwrap_or(DEFAULT_ROWS).min(data.len());
     if rows == 0 {

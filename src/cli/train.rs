@@ -8,11 +8,11 @@ use serde_json::json;
 
 use super::Error;
 use super::config::{CHECKPOINT_CONFIG, checkpoint_dir};
-use super::data_flags::{DataFlags, conform, loss_for, output_mismatch, output_width};
-use super::optimizer_flags::{OptimizerFlags, build as build_optimizer};
-use crate::data::{
-    CsvOptions, Dataset, Scaler, Scaling, SplitOptions, TargetColumn, Task, load_csv, split,
+use super::data_flags::{
+    DataFlags, conform, loss_for, output_mismatch, output_width, parse_scaling,
 };
+use super::optimizer_flags::{OptimizerFlags, build as build_optimizer};
+use crate::data::{CsvOptions, Dataset, Scaler, SplitOptions, TargetColumn, Task, load_csv, split};
 use crate::model::{Model, ModelCard};
 use crate::nn::{Init, LayerSpec, Module, build_sequential, load_weights};
 use crate::optim::{Newton, Schedule};
@@ -273,13 +273,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
             Ok(n) => Some(n),
         },
     };
-    let scaling: Scaling = args.scale.parse().map_err(|_| {
-        usage(format!(
-            "--scale: unknown scaling {:?}; use one of {}",
-            args.scale,
-            Scaling::NAMES.join(", ")
-        ))
-    })?;
+    let scaling = parse_scaling(&args.scale)?;
     let dtype = if args.dtype == "f64" {
         DType::F64
     } else {

@@ -732,7 +732,7 @@ pub(super) fn gather_flat_params(params: &[&mut Param]) -> Vec<f64> {
 
 /// Writes a flat vector back into the parameters, rounding to each one's
 /// dtype (exact when it came from [`gather_flat_params`]).
-pub(super) fn set_flat_params(params: &mut [&mut Param], flat: &[f64]) {
+pub(crate) fn set_flat_params(params: &mut [&mut Param], flat: &[f64]) {
     let mut offset = 0;
     for param in params.iter_mut() {
         let part = &flat[offset..offset + param.numel()];

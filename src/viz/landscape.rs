@@ -10,7 +10,8 @@ use std::str::FromStr;
 use super::Grid;
 use crate::data::Dataset;
 use crate::nn::{Module, Sequential};
-use crate::tensor::{DType, Rng, Tensor};
+use crate::optim::set_flat_params;
+use crate::tensor::{Rng, Tensor};
 use crate::train::{LossKind, evaluate};
 
 /// One element of a model's weights, by `state_dict` name and index:
@@ -63,17 +64,7 @@ fn flat_weights(model: &Sequential) -> Vec<f64> {
 
 /// Writes a flat vector back into the model's parameters.
 fn set_flat_weights(model: &mut Sequential, flat: &[f64]) {
-    let mut offset = 0;
-    for param in model.params_mut() {
-        let part = &flat[offset..offset + param.numel()];
-        offset += part.len();
-        match param.dtype() {
-            DType::F64 => param.update::<f64>(|p| p.copy_from_slice(part)),
-            DType::F32 => {
-                param.update::<f32>(|p| p.iter_mut().zip(part).for_each(|(p, v)| *p = *v as f32))
-            }
-        }
-    }
+    set_flat_params(&mut model.params_mut(), flat);
 }
 
 /// Where a weight sits in the flat vector, or why it is not there.
@@ -235,6 +226,7 @@ mod tests {
     use super::*;
     use crate::data::{BuiltinOptions, builtin};
     use crate::nn::{Init, LayerSpec, build_sequential, state_dict};
+    use crate::tensor::DType;
 
     fn not_gate() -> Dataset {
         builtin("not", &BuiltinOptions::default()).expect("built in")

@@ -4,6 +4,7 @@
 
 mod config;
 mod gradcheck;
+mod history;
 mod optimizer_flags;
 mod predict;
 mod train;

@@ -744,18 +744,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
 fn write_run(dir: &Path, model: &Model, history: &[EpochRecord]) -> Result<(), Error> {
     let cannot = |e: &dyn std::fmt::Display| Error::Usage(format!("--out {}: {e}", dir.display()));
     model.save(dir).map_err(|e| cannot(&e))?;
-    let mut csv = String::from("epoch,train_loss,val_loss,val_metric,lr\n");
-    for r in history {
-        let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
-        csv.push_str(&format!(
-            "{},{},{},{},{}\n",
-            r.epoch,
-            r.train_loss,
-            opt(r.val_loss),
-            opt(r.val_metric),
-            r.lr
-        ));
-    }
+    let csv = super::history::csv(history);
     crate::io::write_atomically(&dir.join("history.csv"), csv.as_bytes())
         .map_err(|e| cannot(&e))?;
     Ok(())

@@ -1,5 +1,8 @@
 //! Charts as PNG or SVG (feature `plot`), drawn in pure Rust with an
-//! embedded font (DejaVu Sans), so no system library is needed.
+//! embedded font (DejaVu Sans), so no system library is needed: line
+//! charts (loss and metric curves), a confusion matrix as a heat map,
+//! predicted against true values, and a classifier's decision boundary
+//! over two features.
 //!
 //! ```
 //! use nabla::viz::{LineChart, Series};
@@ -20,9 +23,17 @@
 //! # }
 //! ```
 
+mod axis;
+mod boundary;
+mod heatmap;
 mod line_chart;
+mod render;
+mod scatter;
 
+pub use boundary::DecisionBoundary;
+pub use heatmap::ConfusionHeatmap;
 pub use line_chart::{LineChart, Series};
+pub use scatter::PredictedVsTrue;
 
 use std::path::{Path, PathBuf};
 
@@ -89,4 +100,29 @@ pub(crate) fn register_font() {
         )
         .unwrap_or_else(|_| panic!("the embedded DejaVu Sans font is a valid TrueType font"));
     });
+}
+
+/// The colour of series or class `index` (Tableau's ten, repeating), so
+/// each class has the same colour in every chart.
+pub(crate) fn color(index: usize) -> plotters::style::RGBColor {
+    const PALETTE: [(u8, u8, u8); 10] = [
+        (31, 119, 180),
+        (255, 127, 14),
+        (44, 160, 44),
+        (214, 39, 40),
+        (148, 103, 189),
+        (140, 86, 75),
+        (227, 119, 194),
+        (127, 127, 127),
+        (188, 189, 34),
+        (23, 190, 207),
+    ];
+    let (r, g, b) = PALETTE[index % PALETTE.len()];
+    plotters::style::RGBColor(r, g, b)
+}
+
+/// `color` mixed with white: `amount` 0 is the colour, 1 is white.
+pub(crate) fn tint(color: plotters::style::RGBColor, amount: f64) -> plotters::style::RGBColor {
+    let mix = |c: u8| (f64::from(c) + (255.0 - f64::from(c)) * amount).round() as u8;
+    plotters::style::RGBColor(mix(color.0), mix(color.1), mix(color.2))
 }

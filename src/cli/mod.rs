@@ -6,7 +6,9 @@ mod config;
 mod gradcheck;
 mod history;
 mod optimizer_flags;
+mod plots;
 mod predict;
+mod report;
 mod train;
 
 use std::process::ExitCode;

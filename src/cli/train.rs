@@ -137,9 +137,13 @@ pub struct Args {
     /// Element type of the model.
     #[arg(long, default_value = "f32", value_parser = ["f32", "f64"])]
     dtype: String,
-    /// The run directory: model.safetensors, model.json, history.csv.
+    /// The run directory: model.safetensors, model.json, history.csv,
+    /// report.html and the charts (PNG and SVG).
     #[arg(long, default_value = "nabla-run")]
     out: PathBuf,
+    /// Write no charts (report.html then has none either).
+    #[arg(long)]
+    no_plots: bool,
     /// Print only the final summary.
     #[arg(long)]
     quiet: bool,
@@ -700,6 +704,24 @@ pub fn run(args: &Args) -> Result<(), Error> {
         card,
     };
     write_run(&args.out, &model, &report.history)?;
+    let charts = if args.no_plots {
+        Vec::new()
+    } else {
+        let run = super::plots::RunData {
+            model: &model,
+            history: &report.history,
+            measured: (measured_on, measured),
+            raw: &data,
+        };
+        super::plots::write(&args.out, &run)?
+    };
+    let summary = super::report::RunSummary {
+        model: &model,
+        history: &report.history,
+        measured_on,
+        evaluation: &test_eval,
+    };
+    super::report::write(&args.out, &summary, &charts)?;
 
     if args.json {
         let summary = json!({

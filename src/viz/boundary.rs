@@ -96,8 +96,8 @@ impl DecisionBoundary {
         save(self, path.as_ref())
     }
 
-    /// Runs of equal class along each row, as rectangles: far fewer
-    /// shapes than cells.
+    /// Runs of equal class along each row, from the bottom row up, as
+    /// rectangles: far fewer shapes than cells.
     fn regions(&self) -> Vec<Region> {
         let (x_lo, x_hi) = self.x_range;
         let (y_lo, y_hi) = self.y_range;
@@ -107,7 +107,14 @@ impl DecisionBoundary {
         );
         let mut regions = Vec::new();
         for (row, classes) in self.grid.chunks(self.cells).enumerate() {
-            let (bottom, top) = (y_lo + row as f64 * dy, y_lo + (row + 1) as f64 * dy);
+            // Each row reaches half a cell under the next, drawn after it,
+            // so no white seam shows between rows when a browser scales
+            // the SVG.
+            let overlap = if row + 1 < self.cells { 0.5 * dy } else { 0.0 };
+            let (bottom, top) = (
+                y_lo + row as f64 * dy,
+                y_lo + (row + 1) as f64 * dy + overlap,
+            );
             let mut start = 0;
             for end in 1..=classes.len() {
                 if end == classes.len() || classes[end] != classes[start] {

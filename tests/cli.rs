@@ -133,6 +133,112 @@ fn train_with_no_arguments_learns_the_digits() {
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
+const CHART_FILES: [&str; 8] = [
+    "loss.png",
+    "loss.svg",
+    "metric.png",
+    "metric.svg",
+    "confusion.png",
+    "confusion.svg",
+    "boundary.png",
+    "boundary.svg",
+];
+
+#[test]
+fn train_writes_charts_and_a_self_contained_report() {
+    let dir = temp_dir("report");
+    let out = dir.join("run");
+    let output = nabla(&[
+        "train",
+        "--dataset",
+        "moons",
+        "--layers",
+        "8,relu,8,tanh,2",
+        "--epochs",
+        "8",
+        "--json",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON object");
+    for file in CHART_FILES {
+        let bytes = std::fs::read(out.join(file)).unwrap_or_else(|_| panic!("{file} written"));
+        if file.ends_with(".png") {
+            assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{file}");
+        } else {
+            assert!(bytes.starts_with(b"<svg"), "{file}");
+        }
+    }
+    let report = std::fs::read_to_string(out.join("report.html")).expect("report.html written");
+    assert_eq!(report.matches("<svg").count(), 4, "every chart inline");
+    let accuracy = summary["test"]["accuracy"].as_f64().expect("an accuracy");
+    for needed in [
+        format!("test accuracy {:.2}%", 100.0 * accuracy),
+        "Confusion matrix".into(),
+        "weight gradient norm".into(),
+        "dead ReLU units".into(),
+        "saturated inputs".into(),
+        "Best epoch".into(),
+        "Sequential(".into(),
+        "<th>optimizer</th><td>adam</td>".into(),
+    ] {
+        assert!(report.contains(&needed), "{needed} missing from the report");
+    }
+    assert!(!report.contains("<script") && !report.contains("src="));
+    let history = std::fs::read_to_string(out.join("history.csv")).expect("history");
+    assert!(history.starts_with(
+        "epoch,train_loss,val_loss,val_metric,lr,train_metric,layer0_grad_norm,\
+         layer1_dead_relu,layer2_grad_norm,layer3_saturated,layer4_grad_norm\n"
+    ));
+
+    let bare = dir.join("bare");
+    let output = nabla(&[
+        "train",
+        "--dataset",
+        "moons",
+        "--epochs",
+        "2",
+        "--no-plots",
+        "--quiet",
+        "--out",
+        bare.to_str().expect("utf-8 path"),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    for file in CHART_FILES {
+        assert!(!bare.join(file).exists(), "--no-plots wrote {file}");
+    }
+    let report = std::fs::read_to_string(bare.join("report.html")).expect("still a report");
+    assert!(!report.contains("<svg") && report.contains("Per class"));
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn a_regression_run_plots_predicted_against_true() {
+    let dir = temp_dir("regression-plots");
+    let output = nabla(&[
+        "train",
+        "--dataset",
+        "linear",
+        "--epochs",
+        "3",
+        "--quiet",
+        "--out",
+        dir.to_str().expect("utf-8 path"),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    for file in ["predicted.png", "predicted.svg", "loss.svg", "metric.svg"] {
+        assert!(dir.join(file).is_file(), "{file} written");
+    }
+    for file in ["confusion.svg", "boundary.svg"] {
+        assert!(!dir.join(file).exists(), "{file} is for classifiers");
+    }
+    let report = std::fs::read_to_string(dir.join("report.html")).expect("report.html written");
+    assert!(report.contains("test R²") && report.contains("predicted against true"));
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
 #[test]
 fn train_reads_a_csv_with_text_labels() {
     let dir = temp_dir("csv");

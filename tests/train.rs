@@ -6,7 +6,9 @@ use nabla::loss::{self, Reduction};
 use nabla::nn::{Init, LayerSpec, Sequential, build_sequential, state_dict};
 use nabla::nn::{Module, Param};
 use nabla::optim::{Adam, Lbfgs, LineSearch, Newton, Sgd};
-use nabla::train::{Evaluation, FitOptions, LossKind, Stop, TrainError, evaluate, fit};
+use nabla::train::{
+    DiagnosticKind, Evaluation, FitOptions, LossKind, Stop, TrainError, evaluate, fit,
+};
 use nabla::{DType, Rng, Tensor};
 
 fn xor() -> Dataset {
@@ -108,6 +110,89 @@ fn a_classifier_learns_xor_and_reports_accuracy() {
         panic!("a classification")
     };
     assert_eq!(c.confusion, vec![vec![2, 0], vec![0, 2]]);
+}
+
+#[test]
+fn every_epoch_records_a_training_metric_and_per_layer_diagnostics() {
+    let mut m = model("8,relu,8,tanh,2", 2, 3);
+    let options = FitOptions {
+        epochs: 3,
+        batch_size: Some(2),
+        ..FitOptions::default()
+    };
+    let report = fit(
+        &mut m,
+        &mut Adam::new(0.05),
+        LossKind::CrossEntropy,
+        &xor(),
+        None,
+        &options,
+        |_| {},
+    )
+    .expect("trains");
+    for record in &report.history {
+        let accuracy = record.train_metric.expect("a training accuracy");
+        assert!((0.0..=1.0).contains(&accuracy));
+        let found: Vec<(usize, DiagnosticKind)> = record
+            .diagnostics
+            .iter()
+            .map(|d| (d.layer, d.kind))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (0, DiagnosticKind::GradNorm),
+                (1, DiagnosticKind::DeadRelu),
+                (2, DiagnosticKind::GradNorm),
+                (3, DiagnosticKind::Saturated),
+                (4, DiagnosticKind::GradNorm),
+            ]
+        );
+        assert!(
+            record
+                .diagnostics
+                .iter()
+                .all(|d| d.value.is_finite() && d.value >= 0.0)
+        );
+    }
+}
+
+#[test]
+fn dead_relus_pass_no_gradient_and_are_reported_dead() {
+    let mut m = model("6,relu,1", 2, 4);
+    for (name, p) in m.parameters_mut() {
+        if name == "0.bias" {
+            p.assign(&Tensor::full(&[6], -1e6, DType::F64));
+        }
+    }
+    let options = FitOptions {
+        epochs: 2,
+        ..FitOptions::default()
+    };
+    let report = fit(
+        &mut m,
+        &mut Sgd::new(0.01),
+        LossKind::Mse,
+        &line(3),
+        Some(&line(4)),
+        &options,
+        |_| {},
+    )
+    .expect("trains");
+    let last = &report.history[1].diagnostics;
+    assert_eq!(
+        (last[0].kind, last[0].value),
+        (DiagnosticKind::GradNorm, 0.0)
+    );
+    assert_eq!(
+        (last[1].kind, last[1].value),
+        (DiagnosticKind::DeadRelu, 1.0)
+    );
+    assert_eq!(
+        (last[2].layer, last[2].value),
+        (2, 0.0),
+        "the next layer's weights see only zeros"
+    );
 }
 
 #[test]

@@ -7,10 +7,13 @@ mod data_flags;
 mod explain;
 mod gradcheck;
 mod graph;
+mod history;
 mod minimize;
 mod optimizer_flags;
 mod optimizers;
+mod plots;
 mod predict;
+mod report;
 mod surface;
 mod train;
 

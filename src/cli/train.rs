@@ -120,9 +120,13 @@ pub struct Args {
     /// Element type of the model.
     #[arg(long, default_value = "f32", value_parser = ["f32", "f64"])]
     dtype: String,
-    /// The run directory: model.safetensors, model.json, history.csv.
+    /// The run directory: model.safetensors, model.json, history.csv,
+    /// report.html and the charts (PNG and SVG).
     #[arg(long, default_value = "nabla-run")]
     out: PathBuf,
+    /// Write no charts (report.html then has none either).
+    #[arg(long)]
+    no_plots: bool,
     /// Print only the final summary.
     #[arg(long)]
     quiet: bool,
@@ -575,6 +579,24 @@ pub fn run(args: &Args) -> Result<(), Error> {
         card,
     };
     write_run(&args.out, &model, &report.history)?;
+    let charts = if args.no_plots {
+        Vec::new()
+    } else {
+        let run = super::plots::RunData {
+            model: &model,
+            history: &report.history,
+            measured: (measured_on, measured),
+            raw: &data,
+        };
+        super::plots::write(&args.out, &run)?
+    };
+    let summary = super::report::RunSummary {
+        model: &model,
+        history: &report.history,
+        measured_on,
+        evaluation: &test_eval,
+    };
+    super::report::write(&args.out, &summary, &charts)?;
 
     if args.json {
         let summary = json!({
@@ -619,18 +641,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
 fn write_run(dir: &Path, model: &Model, history: &[EpochRecord]) -> Result<(), Error> {
     let cannot = |e: &dyn std::fmt::Display| Error::Usage(format!("--out {}: {e}", dir.display()));
     model.save(dir).map_err(|e| cannot(&e))?;
-    let mut csv = String::from("epoch,train_loss,val_loss,val_metric,lr\n");
-    for r in history {
-        let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
-        csv.push_str(&format!(
-            "{},{},{},{},{}\n",
-            r.epoch,
-            r.train_loss,
-            opt(r.val_loss),
-            opt(r.val_metric),
-            r.lr
-        ));
-    }
+    let csv = super::history::csv(history);
     crate::io::write_atomically(&dir.join("history.csv"), csv.as_bytes())
         .map_err(|e| cannot(&e))?;
     Ok(())

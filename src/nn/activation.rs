@@ -112,4 +112,8 @@ impl Module for Activation {
             Activation::Identity => "Identity()".into(),
         }
     }
+
+    fn activation(&self) -> Option<Activation> {
+        Some(*self)
+    }
 }

@@ -91,6 +91,12 @@ pub trait Module: Send + Sync {
 
     /// PyTorch's `repr` of the layer, e.g. `Linear(in_features=2, out_features=3, bias=True)`.
     fn describe(&self) -> String;
+
+    /// The function, if the layer is an activation layer (what the
+    /// training diagnostics look for).
+    fn activation(&self) -> Option<Activation> {
+        None
+    }
 }
 
 /// A float as Python's `repr` writes it (`1e-05`, `0.1`), for

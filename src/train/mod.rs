@@ -175,8 +175,17 @@ impl BatchTargets {
 }
 
 mod checkpoint;
+mod diagnostics;
+mod epoch_metric;
 
 pub use checkpoint::{BestWeights, CheckpointError, CheckpointOptions, FitCheckpoint};
+pub use diagnostics::{
+    DiagnosticKind, LayerDiagnostic, OVERFIT_EPOCHS, PROBE_ROWS, SIGMOID_SATURATION,
+    TANH_SATURATION, best_epoch, overfitting_epoch,
+};
+
+use diagnostics::{GradNormMeans, probe_forward, weight_grad_norms};
+use epoch_metric::EpochMetric;
 
 /// Settings of [`fit`]; the defaults train 10 epochs of batches of 32.
 #[derive(Clone, Debug)]
@@ -250,6 +259,16 @@ pub struct EpochRecord {
     pub val_metric: Option<f64>,
     /// The learning rate used.
     pub lr: f64,
+    /// Accuracy (classification) or R² (regression) of the epoch's batch
+    /// outputs, each computed where its step started, as the training loss
+    /// is (absent in checkpoints of older versions).
+    #[serde(default)]
+    pub train_metric: Option<f64>,
+    /// Per-layer diagnostics after the epoch, in layer order: the Linear
+    /// layers' gradient norms and the ReLU, sigmoid and tanh layers' dead
+    /// or saturated fractions (see [`DiagnosticKind`]).
+    #[serde(default)]
+    pub diagnostics: Vec<LayerDiagnostic>,
 }
 
 /// Why training stopped.
@@ -380,6 +399,8 @@ pub fn fit(
         model.set_training(true);
         let before = options.tolerance.map(|_| weights(model));
         let mut total = 0.0;
+        let mut train_metric = EpochMetric::new(train);
+        let mut grad_norms = GradNormMeans::default();
         for rows in order.chunks(batch) {
             let (bx, bt) = batch_of(&x, &targets, rows);
             let mut objective = BatchObjective {
@@ -388,12 +409,14 @@ pub fn fit(
                 targets: &bt,
                 loss,
                 options,
-                entry_loss: None,
+                entry: None,
             };
             let failure = match optimizer.minimize_step(&mut objective) {
                 Err(source) => Some(TrainError::Step { epoch, source }),
                 Ok(_) => objective
-                    .entry_loss
+                    .entry
+                    .as_ref()
+                    .map(|entry| entry.loss)
                     .filter(|loss| !loss.is_finite())
                     .map(|loss| TrainError::Diverged {
                         epoch,
@@ -406,10 +429,12 @@ pub fn fit(
                     .expect("the model's own weights fit it");
                 return Err(failure);
             }
-            let value = objective
-                .entry_loss
+            let entry = objective
+                .entry
                 .expect("every step evaluates the loss where it starts");
-            total += value * rows.len() as f64;
+            total += entry.loss * rows.len() as f64;
+            train_metric.add(&entry.output, &bt);
+            grad_norms.add(&entry.grad_norms);
             if let Some(c) = options.max_norm {
                 for (name, p) in model.parameters_mut() {
                     if name.ends_with("weight") && p.rank() == 2 {
@@ -420,19 +445,28 @@ pub fn fit(
         }
         model.set_training(false);
         let train_loss = total / train.len().max(1) as f64;
-        let (val_loss, val_metric) = match &validation {
+        let (val_loss, val_metric, activations) = match &validation {
             Some((vx, vt, v)) => {
-                let (l, m) = evaluate_tensors(model, loss, vx, vt, v);
-                (Some(l), Some(m))
+                let (l, m, activations) = evaluate_tensors(model, loss, vx, vt, v);
+                (Some(l), Some(m), activations)
             }
-            None => (None, None),
+            None => {
+                // The activation diagnostics then look at the first training rows.
+                let probe = x.narrow(0, 0, train.len().min(PROBE_ROWS));
+                let (_, activations) = crate::no_grad(|| probe_forward(model, &probe));
+                (None, None, activations)
+            }
         };
+        let mut diagnostics: Vec<LayerDiagnostic> = grad_norms.means().chain(activations).collect();
+        diagnostics.sort_by_key(|d| d.layer);
         let record = EpochRecord {
             epoch,
             train_loss,
             val_loss,
             val_metric,
             lr,
+            train_metric: Some(train_metric.value()),
+            diagnostics,
         };
         on_epoch(&record);
         history.push(record);
@@ -512,9 +546,18 @@ struct BatchObjective<'a> {
     targets: &'a BatchTargets,
     loss: LossKind,
     options: &'a FitOptions,
-    /// The loss without penalties at the first evaluation: where the step
-    /// started.
-    entry_loss: Option<f64>,
+    /// What the first evaluation found: where the step started.
+    entry: Option<Entry>,
+}
+
+/// A batch at the start of its step.
+struct Entry {
+    /// The loss without penalties.
+    loss: f64,
+    /// The model's output (detached).
+    output: Tensor,
+    /// The weight gradient norms of the Linear layers, before clipping.
+    grad_norms: Vec<(usize, f64)>,
 }
 
 impl Objective for BatchObjective<'_> {
@@ -523,10 +566,18 @@ impl Objective for BatchObjective<'_> {
     }
 
     fn evaluate(&mut self) -> (f64, Gradients) {
-        let cost = self.loss.of(&self.model.forward(self.inputs), self.targets);
-        self.entry_loss.get_or_insert(cost.item());
+        let output = self.model.forward(self.inputs);
+        let cost = self.loss.of(&output, self.targets);
+        let entry_loss = cost.item();
         let cost = penalized(cost, self.model, self.options);
         let mut grads = cost.backward();
+        if self.entry.is_none() {
+            self.entry = Some(Entry {
+                loss: entry_loss,
+                output: output.detach(),
+                grad_norms: weight_grad_norms(self.model, &grads),
+            });
+        }
         let options = self.options;
         if options.clip_norm.is_some() || options.clip_value.is_some() {
             let params: Vec<&Param> = self
@@ -618,9 +669,9 @@ fn evaluate_tensors(
     x: &Tensor,
     targets: &BatchTargets,
     data: &Dataset,
-) -> (f64, f64) {
+) -> (f64, f64, Vec<LayerDiagnostic>) {
     crate::no_grad(|| {
-        let output = model.forward(x);
+        let (output, activations) = probe_forward(model, x);
         let value = loss.of(&output, targets).item();
         let metric = match &data.targets {
             Targets::Classes { indices, names } => {
@@ -629,7 +680,7 @@ fn evaluate_tensors(
             }
             Targets::Values { values, .. } => Regression::new(values, &output.to_vec::<f64>()).r2,
         };
-        (value, metric)
+        (value, metric, activations)
     })
 }
 

@@ -6,8 +6,9 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::line_chart::{bounds, tick};
-use super::{Drawing, PlotError, Series, save_drawing};
+use super::axis::{bounds, tick};
+use super::render::{Draw, save};
+use super::{PlotError, Series};
 
 /// A function sampled on a rectangular grid.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,17 +69,21 @@ pub struct ContourChart {
 
 const LEVELS: usize = 14;
 
-impl Drawing for ContourChart {
+impl Draw for ContourChart {
+    fn is_empty(&self) -> bool {
+        self.has_nothing_to_draw()
+    }
+
     fn size(&self) -> (u32, u32) {
         (800, 650)
     }
 
-    fn draw_on<DB: DrawingBackend>(
+    fn draw<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         root.fill(&WHITE)?;
-        self.draw(root)
+        self.draw_panel(root)
     }
 }
 
@@ -86,14 +91,14 @@ impl ContourChart {
     /// Draws the chart as PNG or SVG, by the file's extension. The file
     /// appears complete or not at all.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), PlotError> {
-        let path = path.as_ref();
-        let drawable = self.grid.values.iter().any(|v| v.is_finite());
-        if !drawable || self.grid.xs.len() < 2 || self.grid.ys.len() < 2 {
-            return Err(PlotError::Empty {
-                path: path.to_path_buf(),
-            });
-        }
-        save_drawing(self, path)
+        save(self, path.as_ref())
+    }
+
+    /// Whether there is no finite value on a grid of at least 2 × 2.
+    fn has_nothing_to_draw(&self) -> bool {
+        self.grid.xs.len() < 2
+            || self.grid.ys.len() < 2
+            || !self.grid.values.iter().any(|v| v.is_finite())
     }
 
     /// The contour levels, and a map from a value to its place in [0, 1]
@@ -120,7 +125,7 @@ impl ContourChart {
     }
 
     /// Draws the map on `area` (a whole picture or one panel of it).
-    pub(super) fn draw<DB: DrawingBackend>(
+    pub(super) fn draw_panel<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
@@ -171,7 +176,9 @@ impl ContourChart {
             )?;
         }
         // The paths, with a dot at every point visited.
-        let palette = [RED, BLACK, BLUE, MAGENTA, GREEN, CYAN];
+        // Colours that stand out on the blue-green-yellow fill (the shared
+        // chart palette has blues and greens that would vanish on it).
+        let palette = [RED, BLACK, WHITE, MAGENTA, RGBColor(255, 140, 0), CYAN];
         for (k, series) in self.paths.iter().enumerate() {
             let color = palette[k % palette.len()];
             let points: Vec<(f64, f64)> = series

@@ -5,7 +5,9 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{Format, PlotError, register_font};
+use super::axis::{bounds, tick};
+use super::render::{Draw, save};
+use super::{PlotError, color};
 
 /// One named line.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,70 +48,65 @@ pub struct LineChart {
     pub series: Vec<Series>,
 }
 
-const SIZE: (u32, u32) = (800, 500);
-
 impl LineChart {
     /// Draws the chart as PNG or SVG, by the file's extension. The file
     /// appears complete or not at all.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), PlotError> {
-        let path = path.as_ref();
-        let format = Format::of(path)?;
-        let drawable = |(_, y): &(f64, f64)| y.is_finite() && (!self.log_y || *y > 0.0);
-        let points: Vec<(f64, f64)> = self
-            .series
+        save(self, path.as_ref())
+    }
+
+    /// Whether a point is drawn: finite, and positive on a log axis.
+    fn drawable(&self, (x, y): (f64, f64)) -> bool {
+        x.is_finite() && y.is_finite() && (!self.log_y || y > 0.0)
+    }
+
+    fn points(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        self.series
             .iter()
             .flat_map(|s| s.points.iter().copied())
-            .filter(|p| p.0.is_finite() && drawable(p))
-            .collect();
-        if points.is_empty() {
-            return Err(PlotError::Empty {
-                path: path.to_path_buf(),
-            });
-        }
-        register_font();
-        let draw_error = |e: &dyn std::fmt::Display| PlotError::Draw {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        };
-        match format {
-            Format::Svg => {
-                let mut svg = String::new();
-                {
-                    let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-                    self.draw(&root, &points).map_err(|e| draw_error(&e))?;
-                    root.present().map_err(|e| draw_error(&e))?;
-                }
-                crate::io::write_atomically(path, svg.as_bytes())?;
-            }
-            Format::Png => {
-                let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
-                {
-                    let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
-                    self.draw(&root, &points).map_err(|e| draw_error(&e))?;
-                    root.present().map_err(|e| draw_error(&e))?;
-                }
-                let png = encode_png(&rgb, SIZE).map_err(|e| draw_error(&e))?;
-                crate::io::write_atomically(path, &png)?;
-            }
+            .filter(|&p| self.drawable(p))
+    }
+
+    fn draw_lines<'a, DB: DrawingBackend + 'a, X, Y>(
+        &self,
+        chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+    where
+        X: Ranged<ValueType = f64>,
+        Y: Ranged<ValueType = f64>,
+    {
+        for (i, series) in self.series.iter().enumerate() {
+            let color = color(i);
+            let points = series.points.iter().copied().filter(|&p| self.drawable(p));
+            chart
+                .draw_series(LineSeries::new(points, color.stroke_width(2)))?
+                .label(series.name.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
         }
         Ok(())
+    }
+}
+
+impl Draw for LineChart {
+    fn is_empty(&self) -> bool {
+        self.points().next().is_none()
     }
 
     fn draw<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
-        points: &[(f64, f64)],
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         root.fill(&WHITE)?;
-        let (x_min, x_max) = bounds(points.iter().map(|p| p.0));
-        let (y_min, y_max) = bounds(points.iter().map(|p| p.1));
+        let (x_min, x_max) = bounds(self.points().map(|p| p.0));
+        let (y_min, y_max) = bounds(self.points().map(|p| p.1));
         let mut builder = ChartBuilder::on(root);
         builder
             .caption(&self.title, ("sans-serif", 24))
             .margin(16)
             .x_label_area_size(44)
             .y_label_area_size(64);
-        let palette = [BLUE, RED, GREEN, MAGENTA, CYAN, BLACK];
         if self.log_y {
             let mut chart = builder.build_cartesian_2d(x_min..x_max, (y_min..y_max).log_scale())?;
             chart
@@ -119,7 +116,7 @@ impl LineChart {
                 .x_label_formatter(&|v| tick(*v))
                 .y_label_formatter(&|v| tick(*v))
                 .draw()?;
-            self.draw_lines(&mut chart, &palette)?;
+            self.draw_lines(&mut chart)?;
             draw_legend(&mut chart)
         } else {
             let mut chart = builder.build_cartesian_2d(x_min..x_max, y_min..y_max)?;
@@ -130,35 +127,9 @@ impl LineChart {
                 .x_label_formatter(&|v| tick(*v))
                 .y_label_formatter(&|v| tick(*v))
                 .draw()?;
-            self.draw_lines(&mut chart, &palette)?;
+            self.draw_lines(&mut chart)?;
             draw_legend(&mut chart)
         }
-    }
-
-    fn draw_lines<'a, DB: DrawingBackend + 'a, X, Y>(
-        &self,
-        chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
-        palette: &[RGBColor],
-    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
-    where
-        X: Ranged<ValueType = f64>,
-        Y: Ranged<ValueType = f64>,
-    {
-        for (i, series) in self.series.iter().enumerate() {
-            let color = palette[i % palette.len()];
-            let points = series
-                .points
-                .iter()
-                .copied()
-                .filter(|&(x, y)| x.is_finite() && y.is_finite() && (!self.log_y || y > 0.0));
-            chart
-                .draw_series(LineSeries::new(points, color.stroke_width(2)))?
-                .label(series.name.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-        }
-        Ok(())
     }
 }
 
@@ -172,47 +143,10 @@ fn draw_legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
         .draw()
 }
 
-/// An axis label with at most four significant digits: `0.7`, not
-/// `0.7000000001`; scientific notation for very large or small values.
-pub(super) fn tick(value: f64) -> String {
-    let magnitude = value.abs();
-    if value == 0.0 || (1e-3..1e5).contains(&magnitude) {
-        let text = format!("{value:.4}");
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        format!("{value:.1e}")
-    }
-}
-
-/// The range of the values, widened when they are all equal so the axis
-/// has a length.
-pub(super) fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-        (lo.min(v), hi.max(v))
-    });
-    if lo == hi {
-        let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
-        (lo - pad, hi + pad)
-    } else {
-        (lo, hi)
-    }
-}
-
-pub(super) fn encode_png(
-    rgb: &[u8],
-    (width, height): (u32, u32),
-) -> Result<Vec<u8>, png::EncodingError> {
-    let mut bytes = Vec::new();
-    let mut encoder = png::Encoder::new(&mut bytes, width, height);
-    encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
-    encoder.write_header()?.write_image_data(rgb)?;
-    Ok(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::viz::render::SIZE;
 
     fn chart() -> LineChart {
         LineChart {
@@ -252,14 +186,6 @@ mod tests {
             "no temporary files left"
         );
         std::fs::remove_dir_all(&dir).expect("cleanup");
-    }
-
-    #[test]
-    fn ticks_are_short() {
-        assert_eq!(tick(0.700_000_000_1), "0.7");
-        assert_eq!(tick(25.0), "25");
-        assert_eq!(tick(0.0), "0");
-        assert_eq!(tick(2.5e-6), "2.5e-6");
     }
 
     #[test]

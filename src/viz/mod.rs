@@ -1,5 +1,8 @@
 //! Charts as PNG or SVG (feature `plot`), drawn in pure Rust with an
-//! embedded font (DejaVu Sans), so no system library is needed; and
+//! embedded font (DejaVu Sans), so no system library is needed: line
+//! charts (loss and metric curves), a confusion matrix as a heat map,
+//! predicted against true values, a classifier's decision boundary over
+//! two features, contour maps and cost surfaces with optimizer paths; and
 //! computation graphs as SVG ([`crate::autograd::Graph::to_svg`]).
 //!
 //! ```
@@ -21,20 +24,28 @@
 //! # }
 //! ```
 
+mod axis;
+mod boundary;
 mod contour;
 mod graph;
+mod heatmap;
 mod landscape;
 mod line_chart;
 mod paths;
+mod render;
+mod scatter;
 mod surface;
 
+pub use boundary::DecisionBoundary;
 pub use contour::{ContourChart, Grid};
+pub use heatmap::ConfusionHeatmap;
 pub use landscape::{
     WeightRef, loss_over_directions, loss_over_weights, project_path, random_directions,
     weight_value,
 };
 pub use line_chart::{LineChart, Series};
 pub use paths::plot_paths;
+pub use scatter::PredictedVsTrue;
 pub use surface::SurfaceFigure;
 
 use std::path::{Path, PathBuf};
@@ -91,53 +102,6 @@ impl Format {
     }
 }
 
-/// A picture that can be drawn on any plotters backend.
-pub(crate) trait Drawing {
-    /// The picture's size in pixels.
-    fn size(&self) -> (u32, u32);
-
-    /// Draws the picture on `root`.
-    fn draw_on<DB: plotters::prelude::DrawingBackend>(
-        &self,
-        root: &plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
-    ) -> Result<(), plotters::prelude::DrawingAreaErrorKind<DB::ErrorType>>;
-}
-
-/// Draws `drawing` as PNG or SVG, by the file's extension; the file
-/// appears complete or not at all.
-pub(crate) fn save_drawing(drawing: &impl Drawing, path: &Path) -> Result<(), PlotError> {
-    use plotters::prelude::{BitMapBackend, IntoDrawingArea, SVGBackend};
-    let format = Format::of(path)?;
-    register_font();
-    let size = drawing.size();
-    let draw_error = |e: &dyn std::fmt::Display| PlotError::Draw {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    };
-    match format {
-        Format::Svg => {
-            let mut svg = String::new();
-            {
-                let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-                drawing.draw_on(&root).map_err(|e| draw_error(&e))?;
-                root.present().map_err(|e| draw_error(&e))?;
-            }
-            crate::io::write_atomically(path, svg.as_bytes())?;
-        }
-        Format::Png => {
-            let mut rgb = vec![0u8; (size.0 * size.1 * 3) as usize];
-            {
-                let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
-                drawing.draw_on(&root).map_err(|e| draw_error(&e))?;
-                root.present().map_err(|e| draw_error(&e))?;
-            }
-            let png = line_chart::encode_png(&rgb, size).map_err(|e| draw_error(&e))?;
-            crate::io::write_atomically(path, &png)?;
-        }
-    }
-    Ok(())
-}
-
 /// Makes the embedded font the one plotters draws "sans-serif" text with.
 pub(crate) fn register_font() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -149,4 +113,29 @@ pub(crate) fn register_font() {
         )
         .unwrap_or_else(|_| panic!("the embedded DejaVu Sans font is a valid TrueType font"));
     });
+}
+
+/// The colour of series or class `index` (Tableau's ten, repeating), so
+/// each class has the same colour in every chart.
+pub(crate) fn color(index: usize) -> plotters::style::RGBColor {
+    const PALETTE: [(u8, u8, u8); 10] = [
+        (31, 119, 180),
+        (255, 127, 14),
+        (44, 160, 44),
+        (214, 39, 40),
+        (148, 103, 189),
+        (140, 86, 75),
+        (227, 119, 194),
+        (127, 127, 127),
+        (188, 189, 34),
+        (23, 190, 207),
+    ];
+    let (r, g, b) = PALETTE[index % PALETTE.len()];
+    plotters::style::RGBColor(r, g, b)
+}
+
+/// `color` mixed with white: `amount` 0 is the colour, 1 is white.
+pub(crate) fn tint(color: plotters::style::RGBColor, amount: f64) -> plotters::style::RGBColor {
+    let mix = |c: u8| (f64::from(c) + (255.0 - f64::from(c)) * amount).round() as u8;
+    plotters::style::RGBColor(mix(color.0), mix(color.1), mix(color.2))
 }

@@ -6,9 +6,10 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::axis::bounds;
 use super::contour::colormap;
-use super::line_chart::bounds;
-use super::{ContourChart, Drawing, PlotError, save_drawing};
+use super::render::{Draw, save};
+use super::{ContourChart, PlotError};
 
 /// A figure of side-by-side surfaces, each drawn in 3-D above its contour
 /// map (whose title, labels, grid and paths it takes).
@@ -24,28 +25,20 @@ impl SurfaceFigure {
     /// Draws the figure as PNG or SVG, by the file's extension. The file
     /// appears complete or not at all.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), PlotError> {
-        let path = path.as_ref();
-        let empty = self.panels.is_empty()
-            || self.panels.iter().any(|p| {
-                p.grid.xs.len() < 2
-                    || p.grid.ys.len() < 2
-                    || !p.grid.values.iter().any(|v| v.is_finite())
-            });
-        if empty {
-            return Err(PlotError::Empty {
-                path: path.to_path_buf(),
-            });
-        }
-        save_drawing(self, path)
+        save(self, path.as_ref())
     }
 }
 
-impl Drawing for SurfaceFigure {
+impl Draw for SurfaceFigure {
+    fn is_empty(&self) -> bool {
+        self.panels.is_empty() || self.panels.iter().any(Draw::is_empty)
+    }
+
     fn size(&self) -> (u32, u32) {
         (PANEL.0 * self.panels.len() as u32, PANEL.1)
     }
 
-    fn draw_on<DB: DrawingBackend>(
+    fn draw<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
@@ -54,7 +47,7 @@ impl Drawing for SurfaceFigure {
         for (panel, column) in self.panels.iter().zip(&columns) {
             let (top, bottom) = column.split_vertically(PANEL.1 / 2);
             draw_surface(panel, &top)?;
-            panel.draw(&bottom)?;
+            panel.draw_panel(&bottom)?;
         }
         Ok(())
     }

@@ -1,0 +1,365 @@
+//! Per-layer diagnostics measured every epoch — how large the weights'
+//! gradients are, how many ReLU units are dead, how many sigmoid and tanh
+//! units are saturated — and, read from a history, the best epoch and the
+//! epoch where the model starts to overfit.
+//!
+//! ```
+//! use nabla::train::{EpochRecord, best_epoch, overfitting_epoch};
+//! let record = |epoch: usize, train: f64, val: f64| EpochRecord {
+//!     epoch,
+//!     train_loss: train,
+//!     val_loss: Some(val),
+//!     val_metric: None,
+//!     lr: 0.1,
+//!     train_metric: None,
+//!     diagnostics: Vec::new(),
+//! };
+//! let history = [
+//!     record(1, 0.9, 0.8),
+//!     record(2, 0.7, 0.6), // the lowest validation loss
+//!     record(3, 0.5, 0.65), // it rises from here on while the training loss falls
+//!     record(4, 0.4, 0.7),
+//!     record(5, 0.3, 0.8),
+//! ];
+//! assert_eq!(best_epoch(&history), Some(2));
+//! assert_eq!(overfitting_epoch(&history), Some(3));
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use super::EpochRecord;
+use crate::autograd::Gradients;
+use crate::nn::{Activation, Sequential};
+use crate::tensor::Tensor;
+
+/// What a [`LayerDiagnostic`] measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiagnosticKind {
+    /// A Linear layer: the 2-norm of the loss's gradient with respect to
+    /// its weight matrix, the mean over the epoch's batches. Each batch's
+    /// gradient is the one where its optimizer step starts (the first
+    /// evaluation; L-BFGS evaluates more), penalties included, before
+    /// clipping.
+    GradNorm,
+    /// A ReLU layer: the fraction of its units whose output is 0 on every
+    /// row of the probe batch (dead units: they pass no gradient back).
+    DeadRelu,
+    /// A sigmoid or tanh layer: the fraction of its inputs (rows × units
+    /// of the probe batch) beyond the saturation threshold, where the
+    /// derivative is 7% of its peak or less: |x| > [`SIGMOID_SATURATION`]
+    /// for sigmoid, |x| > [`TANH_SATURATION`] for tanh.
+    Saturated,
+}
+
+impl DiagnosticKind {
+    /// Its name in `history.csv` columns and reports: `grad_norm`,
+    /// `dead_relu`, `saturated`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DiagnosticKind::GradNorm => "grad_norm",
+            DiagnosticKind::DeadRelu => "dead_relu",
+            DiagnosticKind::Saturated => "saturated",
+        }
+    }
+}
+
+/// One measurement of one layer after an epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerDiagnostic {
+    /// The layer's index in the [`Sequential`] (its `state_dict` prefix).
+    pub layer: usize,
+    /// What is measured.
+    pub kind: DiagnosticKind,
+    /// The measurement: a norm, or a fraction in `[0, 1]`.
+    pub value: f64,
+}
+
+/// A sigmoid input beyond ±4 is saturated: σ′(4) ≈ 0.018, 7% of σ′(0).
+pub const SIGMOID_SATURATION: f64 = 4.0;
+
+/// A tanh input beyond ±2 is saturated: tanh′(2) ≈ 0.071, 7% of tanh′(0).
+pub const TANH_SATURATION: f64 = 2.0;
+
+/// The activation diagnostics are measured on the validation set after
+/// each epoch (in evaluation mode, without recording); without one, on the
+/// first this many training rows in their original order.
+pub const PROBE_ROWS: usize = 256;
+
+/// The validation loss must rise, and the training loss fall, over this
+/// many epochs in a row for [`overfitting_epoch`] to call it overfitting.
+pub const OVERFIT_EPOCHS: usize = 3;
+
+/// The epoch with the lowest validation loss (the first of equals); `None`
+/// when no epoch has one.
+pub fn best_epoch(history: &[EpochRecord]) -> Option<usize> {
+    history
+        .iter()
+        .filter_map(|r| r.val_loss.filter(|v| !v.is_nan()).map(|v| (r.epoch, v)))
+        .fold(None, |best: Option<(usize, f64)>, (epoch, v)| match best {
+            Some((_, b)) if b <= v => best,
+            _ => Some((epoch, v)),
+        })
+        .map(|(epoch, _)| epoch)
+}
+
+/// The epoch where overfitting starts: the first epoch `e` that begins a
+/// run of [`OVERFIT_EPOCHS`] epochs (`e`, `e+1`, `e+2`) in each of which
+/// the validation loss is higher than the epoch before's and the training
+/// loss lower. `None` when there is no such run (or no validation loss).
+pub fn overfitting_epoch(history: &[EpochRecord]) -> Option<usize> {
+    history
+        .windows(OVERFIT_EPOCHS + 1)
+        .find(|run| {
+            run.windows(2).all(|pair| {
+                let (before, after) = (&pair[0], &pair[1]);
+                let rose = matches!((before.val_loss, after.val_loss), (Some(b), Some(a)) if a > b);
+                rose && after.train_loss < before.train_loss
+            })
+        })
+        .map(|run| run[1].epoch)
+}
+
+/// The Linear layers' weight gradient norms of one batch, by layer index.
+pub(super) fn weight_grad_norms(model: &Sequential, grads: &Gradients) -> Vec<(usize, f64)> {
+    model
+        .layers()
+        .iter()
+        .enumerate()
+        .filter_map(|(index, layer)| {
+            let (_, weight) = layer
+                .parameters()
+                .into_iter()
+                .find(|(name, p)| name == "weight" && p.rank() == 2)?;
+            let grad = grads.get(weight)?;
+            let norm = grad
+                .to_vec::<f64>()
+                .iter()
+                .map(|g| g * g)
+                .sum::<f64>()
+                .sqrt();
+            Some((index, norm))
+        })
+        .collect()
+}
+
+/// The weight gradient norms of an epoch's batches, summed for their mean.
+#[derive(Debug, Default)]
+pub(super) struct GradNormMeans {
+    sums: Vec<(usize, f64)>,
+    batches: usize,
+}
+
+impl GradNormMeans {
+    /// Adds one batch's norms (from [`weight_grad_norms`]).
+    pub(super) fn add(&mut self, norms: &[(usize, f64)]) {
+        if self.sums.is_empty() {
+            self.sums = norms.iter().map(|&(layer, _)| (layer, 0.0)).collect();
+        }
+        for (sum, (_, norm)) in self.sums.iter_mut().zip(norms) {
+            sum.1 += norm;
+        }
+        self.batches += 1;
+    }
+
+    /// The means over the batches added.
+    pub(super) fn means(&self) -> impl Iterator<Item = LayerDiagnostic> + '_ {
+        self.sums.iter().map(|&(layer, sum)| LayerDiagnostic {
+            layer,
+            kind: DiagnosticKind::GradNorm,
+            value: sum / self.batches.max(1) as f64,
+        })
+    }
+}
+
+/// The model's output for `x`, computed layer by layer exactly as
+/// [`Module::forward`] does, with the activation diagnostics of the
+/// layers on the way. Run it without recording (inside `no_grad`).
+pub(super) fn probe_forward(model: &Sequential, x: &Tensor) -> (Tensor, Vec<LayerDiagnostic>) {
+    let mut found = Vec::new();
+    let mut h = x.clone();
+    for (layer, module) in model.layers().iter().enumerate() {
+        let output = module.forward(&h);
+        let measured = match module.activation() {
+            Some(Activation::ReLU) => {
+                dead_fraction(&output).map(|value| (DiagnosticKind::DeadRelu, value))
+            }
+            Some(Activation::Sigmoid) => saturated_fraction(&h, SIGMOID_SATURATION)
+                .map(|value| (DiagnosticKind::Saturated, value)),
+            Some(Activation::Tanh) => saturated_fraction(&h, TANH_SATURATION)
+                .map(|value| (DiagnosticKind::Saturated, value)),
+            _ => None,
+        };
+        found.extend(measured.map(|(kind, value)| LayerDiagnostic { layer, kind, value }));
+        h = output;
+    }
+    (h, found)
+}
+
+/// The rows of a batch and the units of each row.
+fn rows_and_units(t: &Tensor) -> Option<(usize, usize)> {
+    let rows = *t.shape().first()?;
+    (rows > 0 && t.numel() > 0).then(|| (rows, t.numel() / rows))
+}
+
+/// The fraction of units (columns) that are 0 in every row.
+fn dead_fraction(output: &Tensor) -> Option<f64> {
+    let (rows, units) = rows_and_units(output)?;
+    let values = output.to_vec::<f64>();
+    let dead = (0..units)
+        .filter(|&u| (0..rows).all(|r| values[r * units + u] == 0.0))
+        .count();
+    Some(dead as f64 / units as f64)
+}
+
+/// The fraction of elements whose magnitude exceeds `threshold`.
+fn saturated_fraction(input: &Tensor, threshold: f64) -> Option<f64> {
+    rows_and_units(input)?;
+    let values = input.to_vec::<f64>();
+    let saturated = values.iter().filter(|v| v.abs() > threshold).count();
+    Some(saturated as f64 / values.len() as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::{Linear, Module};
+    use crate::{DType, Rng};
+
+    fn record(epoch: usize, train: f64, val: Option<f64>) -> EpochRecord {
+        EpochRecord {
+            epoch,
+            train_loss: train,
+            val_loss: val,
+            val_metric: None,
+            lr: 0.1,
+            train_metric: None,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    fn history(losses: &[(f64, f64)]) -> Vec<EpochRecord> {
+        losses
+            .iter()
+            .enumerate()
+            .map(|(i, &(train, val))| record(i + 1, train, Some(val)))
+            .collect()
+    }
+
+    #[test]
+    fn the_best_epoch_has_the_lowest_validation_loss() {
+        let h = history(&[(1.0, 0.9), (0.8, 0.5), (0.6, 0.7), (0.5, 0.5)]);
+        assert_eq!(best_epoch(&h), Some(2), "the first of equals");
+        let without: Vec<EpochRecord> = (1..4).map(|e| record(e, 1.0, None)).collect();
+        assert_eq!(best_epoch(&without), None);
+        assert_eq!(best_epoch(&[]), None);
+    }
+
+    #[test]
+    fn overfitting_starts_where_validation_rises_three_epochs_running() {
+        // Epochs 4, 5 and 6 each raise the validation loss and lower the
+        // training loss: overfitting starts at 4.
+        let h = history(&[
+            (1.0, 1.0),
+            (0.8, 0.8),
+            (0.6, 0.7),
+            (0.5, 0.75),
+            (0.4, 0.8),
+            (0.3, 0.9),
+            (0.2, 1.0),
+        ]);
+        assert_eq!(overfitting_epoch(&h), Some(4));
+        assert_eq!(best_epoch(&h), Some(3));
+    }
+
+    #[test]
+    fn short_or_broken_rises_are_not_overfitting() {
+        // Two rises, then a dip: not three in a row.
+        let blip = history(&[(1.0, 1.0), (0.9, 1.1), (0.8, 1.2), (0.7, 1.15), (0.6, 1.0)]);
+        assert_eq!(overfitting_epoch(&blip), None);
+        // Validation loss rises while training loss rises too: divergence, not overfitting.
+        let both = history(&[(1.0, 1.0), (1.1, 1.1), (1.2, 1.2), (1.3, 1.3)]);
+        assert_eq!(overfitting_epoch(&both), None);
+        // Exactly three rising epochs at the end count.
+        let late = history(&[(1.0, 1.0), (0.9, 0.9), (0.8, 1.0), (0.7, 1.1), (0.6, 1.2)]);
+        assert_eq!(overfitting_epoch(&late), Some(3));
+        let without: Vec<EpochRecord> = (1..9).map(|e| record(e, 1.0 / e as f64, None)).collect();
+        assert_eq!(overfitting_epoch(&without), None);
+    }
+
+    fn linear(weight: Vec<f64>, bias: Vec<f64>, shape: [usize; 2]) -> Linear {
+        let bias_len = bias.len();
+        Linear::from_tensors(
+            Tensor::from_vec(weight, &shape),
+            Some(Tensor::from_vec(bias, &[bias_len])),
+        )
+    }
+
+    #[test]
+    fn a_relu_after_a_huge_negative_bias_is_all_dead() {
+        let model = Sequential::new()
+            .push(linear(vec![1.0; 6], vec![-1e6; 3], [3, 2]))
+            .push(Activation::ReLU);
+        let x = Tensor::randn(&[20, 2], DType::F64, &mut Rng::seed(1));
+        let (output, found) = crate::no_grad(|| probe_forward(&model, &x));
+        assert_eq!(output.to_vec::<f64>(), model.forward(&x).to_vec::<f64>());
+        assert_eq!(
+            found,
+            [LayerDiagnostic {
+                layer: 1,
+                kind: DiagnosticKind::DeadRelu,
+                value: 1.0
+            }]
+        );
+        // One unit of three alive (bias 0, weights 1: positive for some rows).
+        let mixed = Sequential::new()
+            .push(linear(vec![1.0; 6], vec![-1e6, 0.0, -1e6], [3, 2]))
+            .push(Activation::ReLU);
+        let (_, found) = crate::no_grad(|| probe_forward(&mixed, &x));
+        assert!((found[0].value - 2.0 / 3.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn tanh_and_sigmoid_after_huge_weights_are_saturated() {
+        let x = Tensor::randn(&[50, 2], DType::F64, &mut Rng::seed(2));
+        for activation in [Activation::Tanh, Activation::Sigmoid] {
+            let huge = Sequential::new()
+                .push(linear(vec![1e4, -1e4, 3e4, 2e4], vec![0.0; 2], [2, 2]))
+                .push(activation);
+            let (_, found) = crate::no_grad(|| probe_forward(&huge, &x));
+            assert_eq!(found[0].kind, DiagnosticKind::Saturated);
+            assert_eq!((found[0].layer, found[0].value), (1, 1.0), "{activation:?}");
+            let tiny = Sequential::new()
+                .push(linear(vec![1e-3; 4], vec![0.0; 2], [2, 2]))
+                .push(activation);
+            let (_, found) = crate::no_grad(|| probe_forward(&tiny, &x));
+            assert_eq!(found[0].value, 0.0, "{activation:?}");
+        }
+    }
+
+    #[test]
+    fn gradient_norms_are_per_linear_layer_and_averaged_over_batches() {
+        let mut rng = Rng::seed(3);
+        let model = Sequential::new()
+            .push(Linear::new(2, 3, DType::F64, &mut rng))
+            .push(Activation::Tanh)
+            .push(Linear::new(3, 1, DType::F64, &mut rng));
+        let x = Tensor::randn(&[4, 2], DType::F64, &mut rng);
+        let grads = model.forward(&x).sum_all().backward();
+        let norms = weight_grad_norms(&model, &grads);
+        assert_eq!(norms.iter().map(|n| n.0).collect::<Vec<_>>(), [0, 2]);
+        let (_, w2) = &model.parameters()[2];
+        let expected = grads[*w2]
+            .to_vec::<f64>()
+            .iter()
+            .map(|g| g * g)
+            .sum::<f64>()
+            .sqrt();
+        assert!((norms[1].1 - expected).abs() < 1e-15);
+        let mut means = GradNormMeans::default();
+        means.add(&[(0, 1.0), (2, 4.0)]);
+        means.add(&[(0, 3.0), (2, 8.0)]);
+        let values: Vec<(usize, f64)> = means.means().map(|d| (d.layer, d.value)).collect();
+        assert_eq!(values, [(0, 2.0), (2, 6.0)]);
+    }
+}

@@ -349,8 +349,11 @@ fn a_loss_that_does_not_fit_the_targets_is_an_error() {
     );
 }
 
-/// Full-batch L-BFGS through `fit` takes exactly the steps of a hand-written
-/// L-BFGS loop over the same loss: one `step(closure)` per epoch.
+/// Full-batch L-BFGS through `fit` takes the steps of a hand-written L-BFGS
+/// loop over the same loss: one `step(closure)` per epoch. `fit` runs the
+/// network fused, which rounds differently from the tape; 80 gradient
+/// evaluations into an ill-conditioned fit that leaves differences near
+/// 1e-6, while one step more or fewer would move the weights by about 0.1.
 #[test]
 fn lbfgs_in_fit_matches_a_hand_written_closure_loop() {
     let data = line(2);
@@ -394,7 +397,9 @@ fn lbfgs_in_fit_matches_a_hand_written_closure_loop() {
     for _ in 0..4 {
         lbfgs.step(&mut by_hand.params_mut(), &mut closure);
     }
-    assert_eq!(weights(&fitted), weights(&by_hand));
+    for (a, b) in weights(&fitted).iter().zip(weights(&by_hand)) {
+        assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+    }
 }
 
 #[test]

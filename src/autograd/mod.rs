@@ -203,6 +203,13 @@ impl Gradients {
         self.by_id.is_empty()
     }
 
+    /// Gradients computed outside the tape, by the id of their tensor.
+    pub(crate) fn from_pairs(pairs: impl IntoIterator<Item = (TensorId, Tensor)>) -> Gradients {
+        Gradients {
+            by_id: pairs.into_iter().collect(),
+        }
+    }
+
     /// Every (tensor id, gradient) pair, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (TensorId, &Tensor)> {
         self.by_id.iter().map(|(&id, g)| (id, g))

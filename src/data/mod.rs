@@ -108,7 +108,32 @@ impl Dataset {
 
     /// The features as a `[n, d]` tensor of `dtype`.
     pub fn features_tensor(&self, dtype: DType) -> Tensor {
-        Tensor::from_vec(self.features.clone(), &[self.len(), self.width()]).to_dtype(dtype)
+        let all: Vec<usize> = (0..self.len()).collect();
+        self.rows_tensor(&all, dtype)
+    }
+
+    /// The features of `rows`, in that order, as a `[rows, d]` tensor of
+    /// `dtype`: a minibatch, gathered and converted in one pass.
+    pub fn rows_tensor(&self, rows: &[usize], dtype: DType) -> Tensor {
+        let d = self.width();
+        let row = |r: usize| &self.features[r * d..(r + 1) * d];
+        let shape = [rows.len(), d];
+        match dtype {
+            DType::F64 => Tensor::from_vec(
+                rows.iter()
+                    .flat_map(|&r| row(r))
+                    .copied()
+                    .collect::<Vec<f64>>(),
+                &shape,
+            ),
+            DType::F32 => Tensor::from_vec(
+                rows.iter()
+                    .flat_map(|&r| row(r))
+                    .map(|&v| v as f32)
+                    .collect::<Vec<f32>>(),
+                &shape,
+            ),
+        }
     }
 
     /// The rows at `rows`, in that order.

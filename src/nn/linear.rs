@@ -75,6 +75,10 @@ impl Linear {
 }
 
 impl Module for Linear {
+    fn as_linear(&self) -> Option<&Linear> {
+        Some(self)
+    }
+
     fn forward(&self, input: &Tensor) -> Tensor {
         let product = input.matmul_t(&self.weight, false, true);
         match &self.bias {
@@ -92,6 +96,12 @@ impl Module for Linear {
     fn parameters_mut(&mut self) -> Vec<(String, &mut Param)> {
         let mut params = vec![("weight".to_string(), &mut self.weight)];
         params.extend(self.bias.iter_mut().map(|b| ("bias".to_string(), b)));
+        params
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        let mut params = vec![&mut self.weight];
+        params.extend(self.bias.as_mut());
         params
     }
 

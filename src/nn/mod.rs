@@ -97,6 +97,11 @@ pub trait Module: Send + Sync {
     fn activation(&self) -> Option<Activation> {
         None
     }
+
+    /// The layer, if it is a [`Linear`] layer (what fused training looks for).
+    fn as_linear(&self) -> Option<&Linear> {
+        None
+    }
 }
 
 /// A float as Python's `repr` writes it (`1e-05`, `0.1`), for

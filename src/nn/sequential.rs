@@ -78,6 +78,14 @@ impl Module for Sequential {
             .collect()
     }
 
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        // Without names: an optimizer asks for them every step.
+        self.layers
+            .iter_mut()
+            .flat_map(|layer| layer.params_mut())
+            .collect()
+    }
+
     fn buffers(&self) -> Vec<(String, Tensor)> {
         self.layers
             .iter()

@@ -205,7 +205,8 @@ fn sign<T: Element>(x: T) -> T {
     }
 }
 
-fn sigmoid<T: Element>(x: T) -> T {
+/// `1/(1 + e⁻ˣ)`, as the sigmoid op computes it.
+pub(crate) fn sigmoid<T: Element>(x: T) -> T {
     T::one() / (T::one() + (-x).exp())
 }
 

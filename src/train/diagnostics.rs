@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use super::EpochRecord;
 use crate::autograd::Gradients;
 use crate::nn::{Activation, Sequential};
-use crate::tensor::Tensor;
+use crate::tensor::{Storage, Tensor};
 
 /// What a [`LayerDiagnostic`] measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,18 +127,12 @@ pub(super) fn weight_grad_norms(model: &Sequential, grads: &Gradients) -> Vec<(u
         .iter()
         .enumerate()
         .filter_map(|(index, layer)| {
-            let (_, weight) = layer
-                .parameters()
-                .into_iter()
-                .find(|(name, p)| name == "weight" && p.rank() == 2)?;
-            let grad = grads.get(weight)?;
-            let norm = grad
-                .to_vec::<f64>()
-                .iter()
-                .map(|g| g * g)
-                .sum::<f64>()
-                .sqrt();
-            Some((index, norm))
+            let grad = grads.get(&layer.as_linear()?.weight)?;
+            let squares: f64 = match grad.storage() {
+                Storage::F32(g) => g.iter().map(|&g| f64::from(g) * f64::from(g)).sum(),
+                Storage::F64(g) => g.iter().map(|g| g * g).sum(),
+            };
+            Some((index, squares.sqrt()))
         })
         .collect()
 }

@@ -177,6 +177,8 @@ impl BatchTargets {
 mod checkpoint;
 mod diagnostics;
 mod epoch_metric;
+mod fused;
+mod snapshot;
 
 pub use checkpoint::{BestWeights, CheckpointError, CheckpointOptions, FitCheckpoint};
 pub use diagnostics::{
@@ -186,6 +188,8 @@ pub use diagnostics::{
 
 use diagnostics::{GradNormMeans, probe_forward, weight_grad_norms};
 use epoch_metric::EpochMetric;
+use fused::FusedNet;
+use snapshot::Snapshot;
 
 /// Settings of [`fit`]; the defaults train 10 epochs of batches of 32.
 #[derive(Clone, Debug)]
@@ -358,7 +362,6 @@ pub fn fit(
         .parameters()
         .first()
         .map_or(DType::F32, |(_, p)| p.dtype());
-    let x = train.features_tensor(dtype);
     let targets = BatchTargets::of(train, dtype);
     let validation = validation
         .filter(|v| !v.is_empty())
@@ -389,7 +392,8 @@ pub fn fit(
         }
         None => (0, Vec::new(), None),
     };
-    let mut last_good = state_dict(model);
+    let mut last_good = Snapshot::of(model);
+    let mut fused = FusedNet::compile(model, loss, options);
     for epoch in start + 1..=options.epochs {
         let lr = base_lr * options.schedule.factor(epoch - 1);
         optimizer.set_lr(lr);
@@ -402,13 +406,14 @@ pub fn fit(
         let mut train_metric = EpochMetric::new(train);
         let mut grad_norms = GradNormMeans::default();
         for rows in order.chunks(batch) {
-            let (bx, bt) = batch_of(&x, &targets, rows);
+            let (bx, bt) = batch_of(train, dtype, &targets, rows);
             let mut objective = BatchObjective {
                 model: &mut *model,
                 inputs: &bx,
                 targets: &bt,
                 loss,
                 options,
+                fused: fused.as_mut(),
                 entry: None,
             };
             let failure = match optimizer.minimize_step(&mut objective) {
@@ -425,8 +430,7 @@ pub fn fit(
                     }),
             };
             if let Some(failure) = failure {
-                crate::nn::load_state_dict(model, &last_good)
-                    .expect("the model's own weights fit it");
+                last_good.restore(model);
                 return Err(failure);
             }
             let entry = objective
@@ -447,13 +451,14 @@ pub fn fit(
         let train_loss = total / train.len().max(1) as f64;
         let (val_loss, val_metric, activations) = match &validation {
             Some((vx, vt, v)) => {
-                let (l, m, activations) = evaluate_tensors(model, loss, vx, vt, v);
+                let (l, m, activations) = evaluate_tensors(model, fused.as_mut(), loss, vx, vt, v);
                 (Some(l), Some(m), activations)
             }
             None => {
                 // The activation diagnostics then look at the first training rows.
-                let probe = x.narrow(0, 0, train.len().min(PROBE_ROWS));
-                let (_, activations) = crate::no_grad(|| probe_forward(model, &probe));
+                let first: Vec<usize> = (0..train.len().min(PROBE_ROWS)).collect();
+                let rows = train.rows_tensor(&first, dtype);
+                let (_, activations) = probe(model, fused.as_mut(), &rows);
                 (None, None, activations)
             }
         };
@@ -470,21 +475,21 @@ pub fn fit(
         };
         on_epoch(&record);
         history.push(record);
-        last_good = state_dict(model);
+        last_good.refresh(model);
 
         let improved = val_loss.is_some_and(|val| best.as_ref().is_none_or(|b| val < b.loss));
         if let (Some(_), Some(loss), true) = (options.patience, val_loss, improved) {
             best = Some(BestWeights {
                 loss,
                 epoch,
-                weights: last_good.clone(),
+                weights: state_dict(model),
             });
         }
         if let Some(checkpointing) = options.checkpoint.as_ref().filter(|c| epoch % c.every == 0) {
             FitCheckpoint {
                 epoch,
                 history: history.clone(),
-                weights: last_good.clone(),
+                weights: state_dict(model),
                 optimizer: optimizer.state_dict(&model.parameters()),
                 rngs: model.rng_states(),
                 best: best.clone(),
@@ -546,6 +551,8 @@ struct BatchObjective<'a> {
     targets: &'a BatchTargets,
     loss: LossKind,
     options: &'a FitOptions,
+    /// The model compiled for fused steps, when it can be.
+    fused: Option<&'a mut FusedNet>,
     /// What the first evaluation found: where the step started.
     entry: Option<Entry>,
 }
@@ -566,15 +573,24 @@ impl Objective for BatchObjective<'_> {
     }
 
     fn evaluate(&mut self) -> (f64, Gradients) {
-        let output = self.model.forward(self.inputs);
-        let cost = self.loss.of(&output, self.targets);
-        let entry_loss = cost.item();
-        let cost = penalized(cost, self.model, self.options);
-        let mut grads = cost.backward();
+        let (entry_loss, cost, output, mut grads) = match self.fused.as_deref_mut() {
+            Some(fused) => {
+                let (loss, output, grads) = fused.evaluate(self.model, self.inputs, self.targets);
+                (loss, loss, output, grads)
+            }
+            None => {
+                let output = self.model.forward(self.inputs);
+                let cost = self.loss.of(&output, self.targets);
+                let entry_loss = cost.item();
+                let cost = penalized(cost, self.model, self.options);
+                let grads = cost.backward();
+                (entry_loss, cost.item(), output.detach(), grads)
+            }
+        };
         if self.entry.is_none() {
             self.entry = Some(Entry {
                 loss: entry_loss,
-                output: output.detach(),
+                output,
                 grad_norms: weight_grad_norms(self.model, &grads),
             });
         }
@@ -593,7 +609,7 @@ impl Objective for BatchObjective<'_> {
                 clip_grad_value(&mut grads, &params, v);
             }
         }
-        (cost.item(), grads)
+        (cost, grads)
     }
 }
 
@@ -651,8 +667,14 @@ fn penalized(cost: Tensor, model: &Sequential, options: &FitOptions) -> Tensor {
     cost
 }
 
-fn batch_of(x: &Tensor, targets: &BatchTargets, rows: &[usize]) -> (Tensor, BatchTargets) {
-    let bx = x.index_select(0, rows);
+/// A minibatch, gathered from the dataset's rows without copying the rest.
+fn batch_of(
+    data: &Dataset,
+    dtype: DType,
+    targets: &BatchTargets,
+    rows: &[usize],
+) -> (Tensor, BatchTargets) {
+    let bx = data.rows_tensor(rows, dtype);
     let bt = match targets {
         BatchTargets::Classes(c, onehot) => BatchTargets::Classes(
             rows.iter().map(|&r| c[r]).collect(),
@@ -663,15 +685,29 @@ fn batch_of(x: &Tensor, targets: &BatchTargets, rows: &[usize]) -> (Tensor, Batc
     (bx, bt)
 }
 
+/// The model's output and activation diagnostics for `x`, without
+/// recording: through the fused network when there is one.
+fn probe(
+    model: &Sequential,
+    fused: Option<&mut FusedNet>,
+    x: &Tensor,
+) -> (Tensor, Vec<LayerDiagnostic>) {
+    match fused {
+        Some(fused) => fused.probe(model, x),
+        None => crate::no_grad(|| probe_forward(model, x)),
+    }
+}
+
 fn evaluate_tensors(
     model: &Sequential,
+    fused: Option<&mut FusedNet>,
     loss: LossKind,
     x: &Tensor,
     targets: &BatchTargets,
     data: &Dataset,
 ) -> (f64, f64, Vec<LayerDiagnostic>) {
     crate::no_grad(|| {
-        let (output, activations) = probe_forward(model, x);
+        let (output, activations) = probe(model, fused, x);
         let value = loss.of(&output, targets).item();
         let metric = match &data.targets {
             Targets::Classes { indices, names } => {

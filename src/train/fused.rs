@@ -1,0 +1,620 @@
+//! Fused execution of the commonest network: Linear layers, each followed by
+//! at most one ReLU, sigmoid, tanh or identity, trained with cross-entropy
+//! or mean squared error.
+//!
+//! The tape records one node per primitive and allocates every
+//! intermediate; this runs the same mathematics layer by layer instead:
+//! the bias is written first and the product accumulated onto it, the
+//! activation is applied in place, softmax, cross-entropy and their
+//! gradient are one pass per row, and the backward pass multiplies by the
+//! activation's derivative in place before the two products of each layer.
+//! Every buffer, the gradients included, is kept from one step to the next,
+//! so a step in steady state allocates only its small output and the map
+//! of gradients. [`fit`](super::fit) uses it whenever the model and the
+//! settings fit, and the tape otherwise; the tests hold the two to the same
+//! losses and gradients.
+
+use crate::autograd::Gradients;
+use crate::nn::{Activation, Module, Sequential};
+use crate::tensor::gemm::{Operand, matmul_into};
+use crate::tensor::{DType, Element, Storage, Tensor};
+
+use super::diagnostics::{DiagnosticKind, LayerDiagnostic, SIGMOID_SATURATION, TANH_SATURATION};
+use super::{BatchTargets, FitOptions, LossKind};
+
+/// The elementwise function after a layer's product.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Act {
+    Identity,
+    ReLU,
+    Sigmoid,
+    Tanh,
+}
+
+impl Act {
+    fn of(activation: Activation) -> Option<Act> {
+        match activation {
+            Activation::Identity => Some(Act::Identity),
+            Activation::ReLU => Some(Act::ReLU),
+            Activation::Sigmoid => Some(Act::Sigmoid),
+            Activation::Tanh => Some(Act::Tanh),
+            _ => None,
+        }
+    }
+
+    /// Applies the function in place, as the tape's unary ops compute it.
+    fn forward<T: Element>(self, values: &mut [T]) {
+        match self {
+            Act::Identity => {}
+            Act::ReLU => values.iter_mut().for_each(|x| {
+                // NaN passes through, as the tape's ReLU lets it.
+                if !(*x > T::zero() || x.is_nan()) {
+                    *x = T::zero();
+                }
+            }),
+            Act::Sigmoid => values.iter_mut().for_each(|x| *x = crate::ops::sigmoid(*x)),
+            Act::Tanh => values.iter_mut().for_each(|x| *x = x.tanh()),
+        }
+    }
+
+    /// Multiplies `grad` by the derivative, read from the outputs `y`.
+    fn backward<T: Element>(self, grad: &mut [T], y: &[T]) {
+        let pairs = grad.iter_mut().zip(y);
+        match self {
+            Act::Identity => {}
+            // Only a positive output passes its gradient (not 0, not NaN).
+            Act::ReLU => pairs.for_each(|(g, &y)| *g = if y > T::zero() { *g } else { T::zero() }),
+            Act::Sigmoid => pairs.for_each(|(g, &y)| *g *= y * (T::one() - y)),
+            Act::Tanh => pairs.for_each(|(g, &y)| *g *= T::one() - y * y),
+        }
+    }
+}
+
+/// One Linear layer and the activation after it.
+#[derive(Clone, Debug)]
+struct Stage {
+    /// The Linear layer's index in the model.
+    layer: usize,
+    act: Act,
+    /// The activation layer's index, if there is one.
+    act_layer: Option<usize>,
+    inputs: usize,
+    outputs: usize,
+    /// The gradient of the weight `[outputs, inputs]`, kept between steps.
+    weight_grad: Tensor,
+    /// The gradient of the bias `[outputs]`, if the layer has one.
+    bias_grad: Option<Tensor>,
+    /// The activation's outputs for the current batch, `rows × outputs`.
+    output: Storage,
+}
+
+/// A model compiled for fused training steps, with its buffers.
+#[derive(Debug)]
+pub(super) struct FusedNet {
+    stages: Vec<Stage>,
+    loss: LossKind,
+    dtype: DType,
+    /// The gradient flowing into the stage being differentiated.
+    delta: Storage,
+    /// The gradient it passes to the stage before.
+    delta_below: Storage,
+}
+
+impl FusedNet {
+    /// The fused form of `model`, if every layer, the loss and the settings
+    /// are ones it runs; otherwise `fit` keeps to the tape. Penalties are
+    /// added on the tape, so they keep to it too.
+    pub(super) fn compile(
+        model: &Sequential,
+        loss: LossKind,
+        options: &FitOptions,
+    ) -> Option<FusedNet> {
+        if !matches!(loss, LossKind::CrossEntropy | LossKind::Mse)
+            || options.l1 != 0.0
+            || options.l2 != 0.0
+        {
+            return None;
+        }
+        let layers = model.layers();
+        let dtype = model.parameters().first()?.1.dtype();
+        let mut stages = Vec::new();
+        let mut i = 0;
+        while i < layers.len() {
+            let layer = i;
+            let linear = layers[i].as_linear()?;
+            let weight = &linear.weight;
+            if weight.rank() != 2 || weight.dtype() != dtype {
+                return None;
+            }
+            let (act, act_layer) = match layers.get(i + 1).and_then(|l| l.activation()) {
+                Some(a) => {
+                    i += 1;
+                    (Act::of(a)?, Some(i))
+                }
+                None => (Act::Identity, None),
+            };
+            let (outputs, inputs) = (weight.shape()[0], weight.shape()[1]);
+            if stages.last().is_some_and(|s: &Stage| s.outputs != inputs) {
+                return None;
+            }
+            stages.push(Stage {
+                layer,
+                act,
+                act_layer,
+                inputs,
+                outputs,
+                weight_grad: Tensor::zeros(&[outputs, inputs], dtype),
+                bias_grad: linear
+                    .bias
+                    .as_ref()
+                    .map(|_| Tensor::zeros(&[outputs], dtype)),
+                output: empty(dtype),
+            });
+            i += 1;
+        }
+        if stages.is_empty() {
+            return None;
+        }
+        Some(FusedNet {
+            stages,
+            loss,
+            dtype,
+            delta: empty(dtype),
+            delta_below: empty(dtype),
+        })
+    }
+
+    /// The batch's loss, the model's output (detached) and the gradients of
+    /// every parameter, as the tape would compute them.
+    pub(super) fn evaluate(
+        &mut self,
+        model: &Sequential,
+        inputs: &Tensor,
+        targets: &BatchTargets,
+    ) -> (f64, Tensor, Gradients) {
+        match self.dtype {
+            DType::F32 => self.evaluate_typed::<f32>(model, inputs, targets),
+            DType::F64 => self.evaluate_typed::<f64>(model, inputs, targets),
+        }
+    }
+
+    /// The model's output for `inputs` (computed as in training, without
+    /// recording) and the activation diagnostics of its layers, as
+    /// `probe_forward` measures them.
+    pub(super) fn probe(
+        &mut self,
+        model: &Sequential,
+        inputs: &Tensor,
+    ) -> (Tensor, Vec<LayerDiagnostic>) {
+        let mut found = Vec::new();
+        let output = match self.dtype {
+            DType::F32 => self.forward::<f32>(model, inputs, Some(&mut found)),
+            DType::F64 => self.forward::<f64>(model, inputs, Some(&mut found)),
+        };
+        (output, found)
+    }
+
+    /// The forward pass, stage by stage: output = act(bias + input·Wᵀ),
+    /// measuring the activations on the way when asked. Returns the model's
+    /// output (a copy; the stages keep theirs for the backward pass).
+    fn forward<T: Element>(
+        &mut self,
+        model: &Sequential,
+        inputs: &Tensor,
+        mut diagnostics: Option<&mut Vec<LayerDiagnostic>>,
+    ) -> Tensor {
+        let rows = inputs.shape()[0];
+        let x = inputs.as_slice::<T>();
+        let layers = model.layers();
+        for s in 0..self.stages.len() {
+            let (done, rest) = self.stages.split_at_mut(s);
+            let stage = &mut rest[0];
+            let input = done.last().map_or(x, |prev| slice(&prev.output));
+            let layer = layers[stage.layer]
+                .as_linear()
+                .expect("compiled from this model");
+            let out = resized::<T>(&mut stage.output, rows * stage.outputs);
+            match &layer.bias {
+                Some(bias) => {
+                    let bias = bias.as_slice::<T>();
+                    out.chunks_exact_mut(stage.outputs)
+                        .for_each(|row| row.copy_from_slice(bias));
+                }
+                None => out.fill(T::zero()),
+            }
+            matmul_into(
+                out,
+                Operand {
+                    data: input,
+                    transposed: false,
+                },
+                Operand {
+                    data: layer.weight.as_slice::<T>(),
+                    transposed: true,
+                },
+                (rows, stage.inputs, stage.outputs),
+                true,
+            );
+            let saturation = match stage.act {
+                Act::Sigmoid => Some(SIGMOID_SATURATION),
+                Act::Tanh => Some(TANH_SATURATION),
+                Act::ReLU | Act::Identity => None,
+            };
+            let measured = saturation
+                .filter(|_| diagnostics.is_some() && !out.is_empty())
+                .map(|threshold| {
+                    let beyond = out.iter().filter(|z| z.abs() > T::c(threshold)).count();
+                    (DiagnosticKind::Saturated, beyond as f64 / out.len() as f64)
+                });
+            stage.act.forward(out);
+            let measured = measured.or_else(|| {
+                (stage.act == Act::ReLU && diagnostics.is_some() && !out.is_empty()).then(|| {
+                    let dead = (0..stage.outputs)
+                        .filter(|&u| {
+                            out.iter()
+                                .skip(u)
+                                .step_by(stage.outputs)
+                                .all(|&y| y == T::zero())
+                        })
+                        .count();
+                    (DiagnosticKind::DeadRelu, dead as f64 / stage.outputs as f64)
+                })
+            });
+            if let (Some(found), Some(layer), Some((kind, value))) =
+                (diagnostics.as_deref_mut(), stage.act_layer, measured)
+            {
+                found.push(LayerDiagnostic { layer, kind, value });
+            }
+        }
+        let last = self.stages.last().expect("at least one stage");
+        Tensor::from_vec(slice::<T>(&last.output).to_vec(), &[rows, last.outputs])
+    }
+
+    fn evaluate_typed<T: Element>(
+        &mut self,
+        model: &Sequential,
+        inputs: &Tensor,
+        targets: &BatchTargets,
+    ) -> (f64, Tensor, Gradients) {
+        let output = self.forward::<T>(model, inputs, None);
+        let rows = inputs.shape()[0];
+        let x = inputs.as_slice::<T>();
+        let layers = model.layers();
+        let linear = |stage: &Stage| {
+            layers[stage.layer]
+                .as_linear()
+                .expect("compiled from this model")
+        };
+
+        // The loss, and its gradient with respect to the model's output.
+        let last = self.stages.last().expect("at least one stage");
+        let delta = resized::<T>(&mut self.delta, rows * last.outputs);
+        let loss = match (self.loss, targets) {
+            (LossKind::CrossEntropy, BatchTargets::Classes(classes, _)) => {
+                softmax_cross_entropy(slice(&last.output), classes, last.outputs, delta)
+            }
+            (LossKind::Mse, targets) => {
+                let dense = targets.dense_for(&output);
+                squared_error(slice(&last.output), dense.as_slice::<T>(), delta)
+            }
+            (kind, _) => panic!("{kind:?} needs class targets"),
+        };
+
+        // Backward, from the last stage to the first.
+        let mut pairs = Vec::with_capacity(2 * self.stages.len());
+        for s in (0..self.stages.len()).rev() {
+            let (below, rest) = self.stages.split_at_mut(s);
+            let stage = &mut rest[0];
+            let input = below.last().map_or(x, |prev| slice(&prev.output));
+            let layer = linear(stage);
+            let delta = &mut slice_mut::<T>(&mut self.delta)[..rows * stage.outputs];
+            stage.act.backward(delta, slice(&stage.output));
+            stage.weight_grad.update_data::<T>(|grad| {
+                matmul_into(
+                    grad,
+                    Operand {
+                        data: delta,
+                        transposed: true,
+                    },
+                    Operand {
+                        data: input,
+                        transposed: false,
+                    },
+                    (stage.outputs, rows, stage.inputs),
+                    false,
+                );
+            });
+            pairs.push((layer.weight.id(), stage.weight_grad.clone()));
+            if let (Some(bias), Some(grad)) = (&layer.bias, &mut stage.bias_grad) {
+                grad.update_data::<T>(|grad| column_sums(delta, grad));
+                pairs.push((bias.id(), grad.clone()));
+            }
+            if s > 0 {
+                let below = resized::<T>(&mut self.delta_below, rows * stage.inputs);
+                matmul_into(
+                    below,
+                    Operand {
+                        data: delta,
+                        transposed: false,
+                    },
+                    Operand {
+                        data: layer.weight.as_slice::<T>(),
+                        transposed: false,
+                    },
+                    (rows, stage.outputs, stage.inputs),
+                    false,
+                );
+                std::mem::swap(&mut self.delta, &mut self.delta_below);
+            }
+        }
+        (loss, output, Gradients::from_pairs(pairs))
+    }
+}
+
+/// Mean cross-entropy of logits (`rows × classes`) against class indices,
+/// and its gradient `(softmax − one-hot)/rows` written into `grad`.
+fn softmax_cross_entropy<T: Element>(
+    logits: &[T],
+    classes: &[usize],
+    width: usize,
+    grad: &mut [T],
+) -> f64 {
+    let rows = classes.len();
+    let scale = T::one() / T::c(rows as f64);
+    let mut total = 0.0;
+    for ((row, grad), &class) in logits
+        .chunks_exact(width)
+        .zip(grad.chunks_exact_mut(width))
+        .zip(classes)
+    {
+        assert!(
+            class < width,
+            "cross_entropy: class index {class} is out of range for {width} classes"
+        );
+        let max = row.iter().fold(T::neg_infinity(), |m, &z| m.max(z));
+        let mut sum = T::zero();
+        for (g, &z) in grad.iter_mut().zip(row) {
+            *g = (z - max).exp();
+            sum += *g;
+        }
+        let log_sum = sum.ln();
+        let inverse = scale / sum;
+        grad.iter_mut().for_each(|g| *g *= inverse);
+        grad[class] -= scale;
+        total += (max + log_sum - row[class])
+            .to_f64()
+            .expect("floats convert");
+    }
+    total / rows as f64
+}
+
+/// Mean squared error of `prediction` against `target` (same length), and
+/// its gradient `2·(ŷ − y)/n` written into `grad`.
+fn squared_error<T: Element>(prediction: &[T], target: &[T], grad: &mut [T]) -> f64 {
+    let n = T::c(prediction.len() as f64);
+    let mut total = 0.0;
+    for ((g, &p), &y) in grad.iter_mut().zip(prediction).zip(target) {
+        let diff = p - y;
+        total += (diff * diff).to_f64().expect("floats convert");
+        *g = (diff + diff) / n;
+    }
+    total / prediction.len() as f64
+}
+
+/// `sums[j] = Σ_r values[r, j]` for a row-major `values` of `sums.len()` columns.
+fn column_sums<T: Element>(values: &[T], sums: &mut [T]) {
+    sums.fill(T::zero());
+    for row in values.chunks_exact(sums.len()) {
+        for (s, &v) in sums.iter_mut().zip(row) {
+            *s += v;
+        }
+    }
+}
+
+fn empty(dtype: DType) -> Storage {
+    match dtype {
+        DType::F32 => Storage::F32(Vec::new()),
+        DType::F64 => Storage::F64(Vec::new()),
+    }
+}
+
+fn slice<T: Element>(storage: &Storage) -> &[T] {
+    T::slice(storage).expect("buffers have the model's dtype")
+}
+
+fn slice_mut<T: Element>(storage: &mut Storage) -> &mut [T] {
+    T::slice_mut(storage).expect("buffers have the model's dtype")
+}
+
+/// The buffer, resized to `len` elements (reallocating only to grow).
+fn resized<T: Element>(storage: &mut Storage, len: usize) -> &mut [T] {
+    match storage {
+        Storage::F32(v) if T::DTYPE == DType::F32 => v.resize(len, 0.0),
+        Storage::F64(v) if T::DTYPE == DType::F64 => v.resize(len, 0.0),
+        _ => panic!("buffers have the model's dtype"),
+    }
+    slice_mut(storage)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{Dataset, Targets};
+    use crate::nn::{Init, LayerSpec, Linear, build_sequential};
+    use crate::tensor::Rng;
+
+    fn model(inputs: usize, layers: &str, dtype: DType, seed: u64) -> Sequential {
+        let layers = LayerSpec::parse_list(layers).unwrap();
+        build_sequential(
+            inputs,
+            &layers,
+            Init::PyTorchDefault,
+            dtype,
+            &mut Rng::seed(seed),
+        )
+    }
+
+    fn classes_batch(
+        rows: usize,
+        width: usize,
+        classes: usize,
+        dtype: DType,
+    ) -> (Tensor, BatchTargets) {
+        let mut rng = Rng::seed(9);
+        let x = Tensor::normal(&[rows, width], 0.0, 1.0, dtype, &mut rng);
+        let labels: Vec<usize> = (0..rows).map(|r| (r * 7 + 3) % classes).collect();
+        let data = Dataset {
+            features: x.to_vec::<f64>(),
+            feature_names: (0..width).map(|i| format!("x{i}")).collect(),
+            target_name: "y".into(),
+            targets: Targets::Classes {
+                indices: labels,
+                names: (0..classes).map(|c| c.to_string()).collect(),
+            },
+        };
+        (x, BatchTargets::of(&data, dtype))
+    }
+
+    /// The tape's loss and gradients, for comparison.
+    fn tape(
+        model: &Sequential,
+        loss: LossKind,
+        x: &Tensor,
+        targets: &BatchTargets,
+    ) -> (f64, Gradients) {
+        let cost = loss.of(&model.forward(x), targets);
+        (cost.item(), cost.backward())
+    }
+
+    fn assert_matches_tape(
+        model: &Sequential,
+        loss: LossKind,
+        x: &Tensor,
+        targets: &BatchTargets,
+        tolerance: f64,
+    ) {
+        let mut fused = FusedNet::compile(model, loss, &FitOptions::default())
+            .expect("the model is made of fusable layers");
+        // Twice: the second step reuses every buffer.
+        for _ in 0..2 {
+            let (value, output, grads) = fused.evaluate(model, x, targets);
+            let (expected, expected_grads) = tape(model, loss, x, targets);
+            assert!(
+                (value - expected).abs() <= tolerance * expected.abs().max(1.0),
+                "{value} vs {expected}"
+            );
+            assert_eq!(output.to_vec::<f64>(), model.forward(x).to_vec::<f64>());
+            assert_eq!(grads.len(), model.parameters().len());
+            for (name, param) in model.parameters() {
+                let (got, want) = (
+                    grads[param].to_vec::<f64>(),
+                    expected_grads[param].to_vec::<f64>(),
+                );
+                let scale = want.iter().fold(1e-3f64, |m, w| m.max(w.abs()));
+                for (g, w) in got.iter().zip(&want) {
+                    assert!((g - w).abs() <= tolerance * scale, "{name}: {g} vs {w}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cross_entropy_steps_match_the_tape_in_f64() {
+        for (layers, rows) in [
+            ("10", 5),
+            ("6,relu,4", 9),
+            ("7,tanh,5,sigmoid,3", 12),
+            ("40,relu,30,relu,4", 70),
+        ] {
+            let classes = layers.rsplit(',').next().unwrap().parse().unwrap();
+            let net = model(8, layers, DType::F64, 1);
+            let (x, targets) = classes_batch(rows, 8, classes, DType::F64);
+            assert_matches_tape(&net, LossKind::CrossEntropy, &x, &targets, 1e-12);
+        }
+    }
+
+    #[test]
+    fn squared_error_steps_match_the_tape_on_one_hot_and_single_outputs() {
+        for layers in ["3,sigmoid,2,sigmoid", "3,sigmoid,1,sigmoid", "5,identity,2"] {
+            let net = model(4, layers, DType::F64, 2);
+            let (x, targets) = classes_batch(6, 4, 2, DType::F64);
+            assert_matches_tape(&net, LossKind::Mse, &x, &targets, 1e-12);
+        }
+    }
+
+    #[test]
+    fn large_f32_steps_match_the_tape() {
+        // Big enough for the blocked, multithreaded products.
+        let net = model(100, "200,relu,10", DType::F32, 3);
+        let (x, targets) = classes_batch(64, 100, 10, DType::F32);
+        assert_matches_tape(&net, LossKind::CrossEntropy, &x, &targets, 1e-5);
+    }
+
+    #[test]
+    fn a_layer_without_bias_gets_only_a_weight_gradient() {
+        let mut rng = Rng::seed(4);
+        let net = Sequential::new()
+            .push(Linear::with_init(
+                3,
+                4,
+                Init::PyTorchDefault,
+                false,
+                DType::F64,
+                &mut rng,
+            ))
+            .push(crate::nn::Activation::Tanh)
+            .push(Linear::new(4, 2, DType::F64, &mut rng));
+        let (x, targets) = classes_batch(5, 3, 2, DType::F64);
+        assert_matches_tape(&net, LossKind::CrossEntropy, &x, &targets, 1e-12);
+    }
+
+    #[test]
+    fn the_probe_measures_what_the_tape_probe_measures() {
+        // Large weights saturate the sigmoid; a negative bias kills ReLU units.
+        let net = model(6, "8,relu,5,sigmoid,4,tanh,3", DType::F64, 5);
+        let (x, _) = classes_batch(20, 6, 3, DType::F64);
+        let mut fused =
+            FusedNet::compile(&net, LossKind::CrossEntropy, &FitOptions::default()).unwrap();
+        let (output, found) = fused.probe(&net, &x);
+        let (expected_output, expected) =
+            crate::no_grad(|| super::super::diagnostics::probe_forward(&net, &x));
+        assert_eq!(found.len(), 3);
+        for (f, e) in found.iter().zip(&expected) {
+            assert_eq!((f.layer, f.kind), (e.layer, e.kind));
+            assert!((f.value - e.value).abs() < 1e-12, "{f:?} vs {e:?}");
+        }
+        for (a, b) in output
+            .to_vec::<f64>()
+            .iter()
+            .zip(expected_output.to_vec::<f64>())
+        {
+            assert!((a - b).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn other_layers_losses_and_penalties_keep_to_the_tape() {
+        let options = FitOptions::default();
+        let fusable = model(4, "3,relu,2", DType::F32, 0);
+        assert!(FusedNet::compile(&fusable, LossKind::CrossEntropy, &options).is_some());
+        for layers in [
+            "3,dropout:0.5,2",
+            "3,batchnorm,2",
+            "3,softmax",
+            "3,relu,relu,2",
+            "relu,3",
+        ] {
+            let net = model(4, layers, DType::F32, 0);
+            assert!(
+                FusedNet::compile(&net, LossKind::CrossEntropy, &options).is_none(),
+                "{layers}"
+            );
+        }
+        assert!(FusedNet::compile(&fusable, LossKind::Huber, &options).is_none());
+        let penalized = FitOptions {
+            l2: 1e-3,
+            ..FitOptions::default()
+        };
+        assert!(FusedNet::compile(&fusable, LossKind::CrossEntropy, &penalized).is_none());
+    }
+}

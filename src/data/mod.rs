@@ -119,20 +119,17 @@ impl Dataset {
         let row = |r: usize| &self.features[r * d..(r + 1) * d];
         let shape = [rows.len(), d];
         match dtype {
-            DType::F64 => Tensor::from_vec(
+            DType::F64 => {
+                let mut batch = Vec::with_capacity(rows.len() * d);
+                rows.iter().for_each(|&r| batch.extend_from_slice(row(r)));
+                Tensor::from_vec(batch, &shape)
+            }
+            DType::F32 => {
+                let mut batch = Vec::with_capacity(rows.len() * d);
                 rows.iter()
-                    .flat_map(|&r| row(r))
-                    .copied()
-                    .collect::<Vec<f64>>(),
-                &shape,
-            ),
-            DType::F32 => Tensor::from_vec(
-                rows.iter()
-                    .flat_map(|&r| row(r))
-                    .map(|&v| v as f32)
-                    .collect::<Vec<f32>>(),
-                &shape,
-            ),
+                    .for_each(|&r| batch.extend(row(r).iter().map(|&v| v as f32)));
+                Tensor::from_vec(batch, &shape)
+            }
         }
     }
 

@@ -367,29 +367,32 @@ impl<T: Element> PlainAdam<T> {
     }
 
     fn update_chunk(&self, param: &mut [T], grad: &[T], m: &mut [T], v: &mut [T]) {
-        // lerp's form depends only on the weight: chosen once, not per element.
-        if self.one_minus_beta1.abs() < T::c(0.5) {
-            self.run(param, grad, m, v, |m, g, w| m + w * (g - m));
-        } else {
-            self.run(param, grad, m, v, |m, g, w| g - (g - m) * (T::one() - w));
-        }
+        plain_adam_chunk(self, param, grad, m, v);
     }
+}
 
-    #[inline(always)]
-    fn run(
-        &self,
-        param: &mut [T],
-        grad: &[T],
-        m: &mut [T],
-        v: &mut [T],
-        lerp: impl Fn(T, T, T) -> T,
-    ) {
-        for (((p, &g), m), v) in param.iter_mut().zip(grad).zip(m).zip(v) {
-            *m = lerp(*m, g, self.one_minus_beta1);
-            *v = *v * self.beta2 + self.one_minus_beta2 * g * g;
-            let denom = v.sqrt() / self.bias_correction2_sqrt + self.eps;
-            *p += self.neg_step_size * (*m / denom);
-        }
+/// One chunk of [`PlainAdam`], compiled for AVX-512, AVX2 and the baseline,
+/// the best chosen at run time.
+#[multiversion::multiversion(targets = "simd")]
+fn plain_adam_chunk<T: Element>(
+    c: &PlainAdam<T>,
+    param: &mut [T],
+    grad: &[T],
+    m: &mut [T],
+    v: &mut [T],
+) {
+    // lerp's form depends only on the weight: chosen once, not per element.
+    let small_weight = c.one_minus_beta1.abs() < T::c(0.5);
+    let one_minus_weight = T::one() - c.one_minus_beta1;
+    for (((p, &g), m), v) in param.iter_mut().zip(grad).zip(m).zip(v) {
+        *m = if small_weight {
+            *m + c.one_minus_beta1 * (g - *m)
+        } else {
+            g - (g - *m) * one_minus_weight
+        };
+        *v = *v * c.beta2 + c.one_minus_beta2 * g * g;
+        let denom = v.sqrt() / c.bias_correction2_sqrt + c.eps;
+        *p += c.neg_step_size * (*m / denom);
     }
 }
 

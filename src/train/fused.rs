@@ -44,29 +44,44 @@ impl Act {
 
     /// Applies the function in place, as the tape's unary ops compute it.
     fn forward<T: Element>(self, values: &mut [T]) {
-        match self {
-            Act::Identity => {}
-            Act::ReLU => values.iter_mut().for_each(|x| {
-                // NaN passes through, as the tape's ReLU lets it.
-                if !(*x > T::zero() || x.is_nan()) {
-                    *x = T::zero();
-                }
-            }),
-            Act::Sigmoid => values.iter_mut().for_each(|x| *x = crate::ops::sigmoid(*x)),
-            Act::Tanh => values.iter_mut().for_each(|x| *x = x.tanh()),
-        }
+        activate(self, values);
     }
 
     /// Multiplies `grad` by the derivative, read from the outputs `y`.
     fn backward<T: Element>(self, grad: &mut [T], y: &[T]) {
-        let pairs = grad.iter_mut().zip(y);
-        match self {
-            Act::Identity => {}
-            // Only a positive output passes its gradient (not 0, not NaN).
-            Act::ReLU => pairs.for_each(|(g, &y)| *g = if y > T::zero() { *g } else { T::zero() }),
-            Act::Sigmoid => pairs.for_each(|(g, &y)| *g *= y * (T::one() - y)),
-            Act::Tanh => pairs.for_each(|(g, &y)| *g *= T::one() - y * y),
-        }
+        differentiate(self, grad, y);
+    }
+}
+
+/// [`Act::forward`], compiled for AVX-512, AVX2 and the baseline.
+#[multiversion::multiversion(targets = "simd")]
+fn activate<T: Element>(act: Act, values: &mut [T]) {
+    match act {
+        Act::Identity => {}
+        // NaN passes through, as the tape's ReLU lets it. A select, not
+        // a conditional store, so that the loop vectorizes.
+        Act::ReLU => values.iter_mut().for_each(|x| {
+            *x = if *x > T::zero() || x.is_nan() {
+                *x
+            } else {
+                T::zero()
+            }
+        }),
+        Act::Sigmoid => values.iter_mut().for_each(|x| *x = crate::ops::sigmoid(*x)),
+        Act::Tanh => values.iter_mut().for_each(|x| *x = x.tanh()),
+    }
+}
+
+/// [`Act::backward`], compiled for AVX-512, AVX2 and the baseline.
+#[multiversion::multiversion(targets = "simd")]
+fn differentiate<T: Element>(act: Act, grad: &mut [T], y: &[T]) {
+    let pairs = grad.iter_mut().zip(y);
+    match act {
+        Act::Identity => {}
+        // Only a positive output passes its gradient (not 0, not NaN).
+        Act::ReLU => pairs.for_each(|(g, &y)| *g = if y > T::zero() { *g } else { T::zero() }),
+        Act::Sigmoid => pairs.for_each(|(g, &y)| *g *= y * (T::one() - y)),
+        Act::Tanh => pairs.for_each(|(g, &y)| *g *= T::one() - y * y),
     }
 }
 
@@ -402,6 +417,7 @@ fn squared_error<T: Element>(prediction: &[T], target: &[T], grad: &mut [T]) -> 
 }
 
 /// `sums[j] = Σ_r values[r, j]` for a row-major `values` of `sums.len()` columns.
+#[multiversion::multiversion(targets = "simd")]
 fn column_sums<T: Element>(values: &[T], sums: &mut [T]) {
     sums.fill(T::zero());
     for row in values.chunks_exact(sums.len()) {

@@ -126,7 +126,7 @@ pub fn load_idx_dataset(
         });
     }
     dataset_from_arrays(
-        &images,
+        images,
         images_path,
         &labels,
         labels_path,

@@ -208,13 +208,13 @@ pub fn load_npy_dataset(
     let target = y_path
         .file_stem()
         .map_or("y".into(), |s| s.to_string_lossy().into_owned());
-    dataset_from_arrays(&x, x_path, &y, y_path, "x", &target, task)
+    dataset_from_arrays(x, x_path, &y, y_path, "x", &target, task)
 }
 
 /// A dataset from a features array (`[n, …]`, flattened per row) and a
 /// targets array (`[n]` or `[n, k]`).
 pub(crate) fn dataset_from_arrays(
-    x: &Array,
+    x: Array,
     x_path: &Path,
     y: &Array,
     y_path: &Path,
@@ -256,7 +256,7 @@ pub(crate) fn dataset_from_arrays(
         });
     }
     check_finite(
-        x,
+        &x,
         x_path,
         "features must be finite numbers: fill in or remove the row",
     )?;
@@ -331,7 +331,7 @@ pub(crate) fn dataset_from_arrays(
     }
     Ok(Loaded {
         dataset: Dataset {
-            features: x.data.clone(),
+            features: x.data,
             feature_names: (0..d).map(|j| format!("{feature_prefix}{j}")).collect(),
             target_name: target_name.to_string(),
             targets,
@@ -685,7 +685,7 @@ mod tests {
             integer,
         };
         let (xp, yp) = (Path::new("X.npy"), Path::new("y.npy"));
-        let load = |y: &Array, task| dataset_from_arrays(&x, xp, y, yp, "x", "y", task);
+        let load = |y: &Array, task| dataset_from_arrays(x.clone(), xp, y, yp, "x", "y", task);
         let ints = load(&y(vec![2.0, 0.0, 2.0], true), Task::Auto).unwrap();
         assert_eq!(ints.task.task, Task::Classification);
         assert_eq!(ints.dataset.feature_names, ["x0", "x1"]);
@@ -739,7 +739,7 @@ mod tests {
             shape: vec![3, 2],
             ..x.clone()
         };
-        let multi = dataset_from_arrays(&x, xp, &two, yp, "x", "y", Task::Auto).unwrap();
+        let multi = dataset_from_arrays(x.clone(), xp, &two, yp, "x", "y", Task::Auto).unwrap();
         assert_eq!(
             multi.dataset.targets,
             Targets::Values {
@@ -747,6 +747,8 @@ mod tests {
                 outputs: 2
             }
         );
-        assert!(dataset_from_arrays(&x, xp, &two, yp, "x", "y", Task::Classification).is_err());
+        assert!(
+            dataset_from_arrays(x.clone(), xp, &two, yp, "x", "y", Task::Classification).is_err()
+        );
     }
 }

@@ -1,0 +1,215 @@
+//! The reference workloads (`nabla bench`) in pieces, each timed alone:
+//!
+//! - `step/{W1..W4}`: one training step through [`nabla::train::fit`], the
+//!   code `nabla train` runs: a dataset of exactly one batch, one epoch (the
+//!   fused forward and backward pass, the loss, the optimizer update, and
+//!   the epoch's bookkeeping). Throughput is 6·batch·Σ in·out flops, so
+//!   criterion's `Gelem/s` reads as GFLOP/s.
+//! - `gemm/{shape}`: the products of W3 and W4 steps as the fused layers
+//!   call them (`x·Wᵀ` forward; `δᵀ·x` and `δ·W` backward), 2 flops per
+//!   multiply-add.
+//! - `adam/{W3,W4}`: one Adam update of all the workload's weights.
+//!
+//! ```text
+//! CARGO_TARGET_DIR=/tmp/target-bench cargo bench --bench workloads
+//! ```
+//!
+//! See `benches/README.md` for the figures.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use nabla::data::{Dataset, Targets};
+use nabla::nn::{Init, LayerSpec, Module, Param, Sequential, build_sequential};
+use nabla::optim::{Adam, Optimizer, Sgd};
+use nabla::train::{FitOptions, LossKind, fit};
+use nabla::{DType, Rng, Tensor};
+
+/// A workload's network and one batch of its shape.
+struct Workload {
+    name: &'static str,
+    inputs: usize,
+    layers: &'static str,
+    batch: usize,
+    classes: usize,
+}
+
+const WORKLOADS: [Workload; 4] = [
+    Workload {
+        name: "W1",
+        inputs: 2,
+        layers: "3,sigmoid,1,sigmoid",
+        batch: 4,
+        classes: 2,
+    },
+    Workload {
+        name: "W2",
+        inputs: 64,
+        layers: "32,relu,10",
+        batch: 32,
+        classes: 10,
+    },
+    Workload {
+        name: "W3",
+        inputs: 784,
+        layers: "256,relu,10",
+        batch: 128,
+        classes: 10,
+    },
+    Workload {
+        name: "W4",
+        inputs: 784,
+        layers: "1024,relu,1024,relu,10",
+        batch: 256,
+        classes: 10,
+    },
+];
+
+impl Workload {
+    fn model(&self) -> Sequential {
+        let layers = LayerSpec::parse_list(self.layers).expect("valid layers");
+        build_sequential(
+            self.inputs,
+            &layers,
+            Init::PyTorchDefault,
+            DType::F32,
+            &mut Rng::seed(1),
+        )
+    }
+
+    fn widths(&self) -> Vec<usize> {
+        std::iter::once(self.inputs)
+            .chain(self.layers.split(',').filter_map(|w| w.parse().ok()))
+            .collect()
+    }
+
+    fn flops(&self) -> u64 {
+        let widths = self.widths();
+        let macs: usize = widths.windows(2).map(|w| w[0] * w[1]).sum();
+        (6 * self.batch * macs) as u64
+    }
+
+    /// One batch: XOR for W1, standard normal rows with labels otherwise.
+    fn batch(&self) -> Dataset {
+        let mut rng = Rng::seed(2);
+        let (features, targets) = if self.name == "W1" {
+            (
+                vec![0., 0., 0., 1., 1., 0., 1., 1.],
+                Targets::Values {
+                    values: vec![0., 1., 1., 0.],
+                    outputs: 1,
+                },
+            )
+        } else {
+            let features = (0..self.batch * self.inputs)
+                .map(|_| rng.normal())
+                .collect();
+            let indices = (0..self.batch)
+                .map(|_| rng.below(self.classes as u64) as usize)
+                .collect();
+            let names = (0..self.classes).map(|c| c.to_string()).collect();
+            (features, Targets::Classes { indices, names })
+        };
+        Dataset {
+            features,
+            feature_names: (0..self.inputs).map(|i| format!("x{i}")).collect(),
+            target_name: "y".into(),
+            targets,
+        }
+    }
+}
+
+fn bench_steps(c: &mut Criterion) {
+    let mut group = c.benchmark_group("step");
+    group.measurement_time(Duration::from_secs(3));
+    for workload in &WORKLOADS {
+        let data = workload.batch();
+        let mut model = workload.model();
+        let options = FitOptions {
+            epochs: 1,
+            batch_size: None,
+            shuffle: false,
+            ..FitOptions::default()
+        };
+        let (loss, mut optimizer): (LossKind, Box<dyn nabla::optim::Minimizer>) =
+            if workload.name == "W1" {
+                (LossKind::Mse, Box::new(Sgd::new(0.5)))
+            } else {
+                (LossKind::CrossEntropy, Box::new(Adam::new(1e-3)))
+            };
+        group.throughput(Throughput::Elements(workload.flops()));
+        group.bench_function(workload.name, |bench| {
+            bench.iter(|| {
+                fit(
+                    &mut model,
+                    optimizer.as_mut(),
+                    loss,
+                    black_box(&data),
+                    None,
+                    &options,
+                    |_| {},
+                )
+                .expect("trains")
+            })
+        });
+    }
+    group.finish();
+}
+
+fn bench_gemm(c: &mut Criterion) {
+    let mut group = c.benchmark_group("gemm");
+    group.measurement_time(Duration::from_secs(3));
+    let mut rng = Rng::seed(3);
+    // (rows, inputs, outputs) of the layers the fused steps multiply.
+    for (workload, rows, inputs, outputs) in [
+        ("W3", 128, 784, 256),
+        ("W4", 256, 784, 1024),
+        ("W4", 256, 1024, 1024),
+    ] {
+        let x = Tensor::randn(&[rows, inputs], DType::F32, &mut rng);
+        let w = Tensor::randn(&[outputs, inputs], DType::F32, &mut rng);
+        let delta = Tensor::randn(&[rows, outputs], DType::F32, &mut rng);
+        group.throughput(Throughput::Elements((2 * rows * inputs * outputs) as u64));
+        let shape = format!("{workload}/{rows}x{inputs}x{outputs}");
+        group.bench_function(format!("{shape}/forward x·Wt"), |b| {
+            b.iter(|| black_box(&x).matmul_t(&w, false, true))
+        });
+        group.bench_function(format!("{shape}/weight grad dt·x"), |b| {
+            b.iter(|| black_box(&delta).matmul_t(&x, true, false))
+        });
+        group.bench_function(format!("{shape}/input grad d·W"), |b| {
+            b.iter(|| black_box(&delta).matmul(&w))
+        });
+    }
+    group.finish();
+}
+
+fn bench_adam(c: &mut Criterion) {
+    let mut group = c.benchmark_group("adam");
+    group.measurement_time(Duration::from_secs(3));
+    for workload in &WORKLOADS[2..] {
+        let mut model = workload.model();
+        let mut rng = Rng::seed(5);
+        let grads_of = |params: &[(String, &Param)], rng: &mut Rng| {
+            // Gradients of Σ cᵢ·wᵢ are the random cᵢ.
+            params
+                .iter()
+                .map(|(_, p)| (Tensor::randn(p.shape(), DType::F32, rng) * &***p).sum_all())
+                .reduce(|a, b| a + b)
+                .expect("parameters")
+                .backward()
+        };
+        let grads = grads_of(&model.parameters(), &mut rng);
+        let count: usize = model.parameters().iter().map(|(_, p)| p.numel()).sum();
+        let mut adam = Adam::new(1e-3);
+        group.throughput(Throughput::Elements(count as u64));
+        group.bench_function(workload.name, |b| {
+            b.iter(|| adam.step(&mut model.params_mut(), black_box(&grads)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_steps, bench_gemm, bench_adam);
+criterion_main!(benches);

@@ -31,6 +31,7 @@ mod csv;
 mod error;
 mod idx;
 mod npy;
+pub mod numpy_rng;
 mod scale;
 mod split;
 mod task;

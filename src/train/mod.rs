@@ -394,6 +394,8 @@ pub fn fit(
     };
     let mut last_good = Snapshot::of(model);
     let mut fused = FusedNet::compile(model, loss, options);
+    let whole_set = (batch == train.len() && !options.shuffle)
+        .then(|| batch_of(train, dtype, &targets, &order));
     for epoch in start + 1..=options.epochs {
         let lr = base_lr * options.schedule.factor(epoch - 1);
         optimizer.set_lr(lr);
@@ -406,11 +408,19 @@ pub fn fit(
         let mut train_metric = EpochMetric::new(train);
         let mut grad_norms = GradNormMeans::default();
         for rows in order.chunks(batch) {
-            let (bx, bt) = batch_of(train, dtype, &targets, rows);
+            // Unshuffled full batches are the same every epoch: gathered once.
+            let gathered;
+            let (bx, bt) = match &whole_set {
+                Some((x, t)) => (x, t),
+                None => {
+                    gathered = batch_of(train, dtype, &targets, rows);
+                    (&gathered.0, &gathered.1)
+                }
+            };
             let mut objective = BatchObjective {
                 model: &mut *model,
-                inputs: &bx,
-                targets: &bt,
+                inputs: bx,
+                targets: bt,
                 loss,
                 options,
                 fused: fused.as_mut(),
@@ -437,7 +447,7 @@ pub fn fit(
                 .entry
                 .expect("every step evaluates the loss where it starts");
             total += entry.loss * rows.len() as f64;
-            train_metric.add(&entry.output, &bt);
+            train_metric.add(&entry.output, bt);
             grad_norms.add(&entry.grad_norms);
             if let Some(c) = options.max_norm {
                 for (name, p) in model.parameters_mut() {

@@ -394,6 +394,7 @@ pub fn fit(
     };
     let mut last_good = Snapshot::of(model);
     let mut fused = FusedNet::compile(model, loss, options);
+    let mut probe_rows = None;
     let whole_set = (batch == train.len() && !options.shuffle)
         .then(|| batch_of(train, dtype, &targets, &order));
     for epoch in start + 1..=options.epochs {
@@ -466,9 +467,11 @@ pub fn fit(
             }
             None => {
                 // The activation diagnostics then look at the first training rows.
-                let first: Vec<usize> = (0..train.len().min(PROBE_ROWS)).collect();
-                let rows = train.rows_tensor(&first, dtype);
-                let (_, activations) = probe(model, fused.as_mut(), &rows);
+                let rows = probe_rows.get_or_insert_with(|| {
+                    let first: Vec<usize> = (0..train.len().min(PROBE_ROWS)).collect();
+                    train.rows_tensor(&first, dtype)
+                });
+                let (_, activations) = probe(model, fused.as_mut(), rows);
                 (None, None, activations)
             }
         };

@@ -77,6 +77,7 @@ pub use adamax::*;
 pub use catalog::{Hyperparameter, OptimizerInfo, describe_optimizer, optimizer_catalog};
 pub use checkpoint::{OptimizerStateError, load_optimizer_state, optimizer_state_dict};
 pub use clip::{clip_grad_norm, clip_grad_value};
+#[cfg(feature = "plot")]
 pub(crate) use lbfgs::set_flat_params;
 pub use lbfgs::*;
 pub use minimizer::{Minimizer, Objective, StepError};

@@ -15,6 +15,7 @@ mod plots;
 mod predict;
 mod report;
 mod surface;
+mod threads;
 mod train;
 
 use std::process::ExitCode;

@@ -24,12 +24,14 @@
 //! (optimizers, clipping, regularization, schedules, checkpoints), [`expr`]
 //! (expressions such as `x^4 - 3*x^3 + 2`, parsed and evaluated with
 //! tensor ops), [`explain`] (one training step worked out by hand), [`io`]
-//! (safetensors files) and, with the `plot` feature, `viz` (charts, and
+//! (safetensors files), [`bench`] (the reference workloads that `nabla
+//! bench` times against PyTorch and JAX) and, with the `plot` feature, `viz` (charts, and
 //! computation graphs as SVG).
 
 #![warn(missing_docs)]
 
 pub mod autograd;
+pub mod bench;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod data;

@@ -2,6 +2,7 @@
 //! the library. Errors are one line on stderr; exit codes are 0 (success),
 //! 2 (usage or input error) and 1 (anything else, such as a failed check).
 
+mod bench;
 mod config;
 mod data_flags;
 mod explain;
@@ -15,6 +16,7 @@ mod plots;
 mod predict;
 mod report;
 mod surface;
+mod threads;
 mod train;
 
 use std::process::ExitCode;
@@ -57,6 +59,7 @@ enum Command {
     Optimizers(optimizers::Args),
     Explain(explain::Args),
     Surface(Box<surface::Args>),
+    Bench(bench::Args),
 }
 
 /// Parses the process arguments, runs the command, and reports the outcome.
@@ -83,6 +86,7 @@ pub fn main() -> ExitCode {
         Command::Optimizers(args) => optimizers::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Surface(args) => surface::run(&args),
+        Command::Bench(args) => bench::run(&args),
         Command::Predict(args) => predict::predict(&args),
         Command::Eval(args) => predict::eval(&args),
         Command::Inspect(args) => predict::inspect(&args),

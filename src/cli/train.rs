@@ -12,7 +12,10 @@ use super::data_flags::{
     DataFlags, conform, loss_for, output_mismatch, output_width, parse_scaling,
 };
 use super::optimizer_flags::{OptimizerFlags, build as build_optimizer};
-use crate::data::{CsvOptions, Dataset, Scaler, SplitOptions, TargetColumn, Task, load_csv, split};
+use super::threads::ThreadFlags;
+use crate::data::{
+    CsvOptions, Dataset, Scaler, Split, SplitOptions, TargetColumn, Task, load_csv, split,
+};
 use crate::model::{Model, ModelCard};
 use crate::nn::{Init, LayerSpec, Module, build_sequential, load_weights};
 use crate::optim::{Newton, Schedule};
@@ -120,6 +123,9 @@ pub struct Args {
     /// Element type of the model.
     #[arg(long, default_value = "f32", value_parser = ["f32", "f64"])]
     dtype: String,
+    #[command(flatten)]
+    #[serde(skip)]
+    threads: ThreadFlags,
     /// The run directory: model.safetensors, model.json, history.csv,
     /// report.html and the charts (PNG and SVG).
     #[arg(long, default_value = "nabla-run")]
@@ -278,6 +284,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
         },
     };
     let scaling = parse_scaling(&args.scale)?;
+    let threads = args.threads.apply()?;
     let dtype = if args.dtype == "f64" {
         DType::F64
     } else {
@@ -332,7 +339,16 @@ pub fn run(args: &Args) -> Result<(), Error> {
         seed: args.seed,
         stratify: true,
     };
-    let parts = split(&data, &split_options).map_err(|e| usage(e.to_string()))?;
+    // With nothing held out the rows keep the file's order, so a run can be
+    // repeated exactly from the file alone (as `nabla bench` trains).
+    let parts = if split_options.test == 0.0 && split_options.validation == 0.0 {
+        Split {
+            train: (0..data.len()).collect(),
+            ..Split::default()
+        }
+    } else {
+        split(&data, &split_options).map_err(|e| usage(e.to_string()))?
+    };
     let (train, validation, mut test) = parts.datasets(&data);
     if let Some(path) = &args.test {
         test = load_test_file(args, path, &data)?;
@@ -430,7 +446,9 @@ pub fn run(args: &Args) -> Result<(), Error> {
             test.len()
         );
     }
-    let started = std::time::Instant::now();
+    // Seconds inside `fit` only, summed over the restarts: building the
+    // models, scoring the restarts and the final evaluation are not counted.
+    let mut train_seconds = 0.0;
     let metric_name = if classes.is_some() { "accuracy" } else { "r2" };
     // A bar on a terminal; nothing per epoch otherwise, unless asked for JSON lines.
     let bar = if talk && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
@@ -487,6 +505,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
             seed,
             ..options.clone()
         };
+        let started = std::time::Instant::now();
         let result = fit(
             &mut model,
             optimizer.as_mut(),
@@ -496,6 +515,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
             &run_options,
             on_epoch,
         );
+        train_seconds += started.elapsed().as_secs_f64();
         let report = match result {
             Ok(report) => report,
             Err(e) if args.restarts > 1 => {
@@ -514,7 +534,12 @@ pub fn run(args: &Args) -> Result<(), Error> {
         } else {
             &validation
         };
-        let score = evaluate(&model, loss, scored_on).0;
+        // Only restarts are compared; a single run needs no score.
+        let score = if args.restarts > 1 {
+            evaluate(&model, loss, scored_on).0
+        } else {
+            0.0
+        };
         if talk && args.restarts > 1 {
             let on = if validation.is_empty() {
                 "training"
@@ -537,7 +562,6 @@ pub fn run(args: &Args) -> Result<(), Error> {
             args.restarts
         )));
     };
-    let train_seconds = started.elapsed().as_secs_f64();
 
     // Measured on the test split, or on the training rows when there is none.
     let (measured_on, measured) = if test.is_empty() {
@@ -604,6 +628,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
             "labels": model.card.labels,
             "epochs_run": report.history.len(),
             "train_seconds": train_seconds,
+            "threads": threads,
             "out": args.out,
         });
         println!("{summary}");

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs the reference workloads through the JAX peer (per-step jit, then the
+# lax.scan variant), the PyTorch peer when asked, and `nabla bench`, one
+# after another, then prints every result line (the peers' RESULT lines and
+# nabla's JSON lines, each prefixed with "RESULT ").
+#
+#   benches/peers.sh                    # JAX and nabla, W1–W4
+#   benches/peers.sh --torch W3 W4      # PyTorch too (a download of several GB), W3 and W4
+#
+# Environment: THREADS (default: every core) for every system; PEER_DATA
+# (default bench-data) and PEER_VENV (default target/peer-venv), as for
+# benches/peer-data.sh, which makes the data first if needed.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+
+TORCH=0
+WORKLOADS=()
+for arg in "$@"; do
+    case "$arg" in
+        --torch) TORCH=1 ;;
+        W1|W2|W3|W4) WORKLOADS+=("$arg") ;;
+        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "peers.sh: unknown argument $arg (use --torch and W1 W2 W3 W4)" >&2; exit 2 ;;
+    esac
+done
+[ ${#WORKLOADS[@]} -gt 0 ] || WORKLOADS=(W1 W2 W3 W4)
+
+DATA="${PEER_DATA:-bench-data}"
+VENV="${PEER_VENV:-target/peer-venv}"
+THREADS="${THREADS:-$(getconf _NPROCESSORS_ONLN)}"
+export PEER_DATA="$DATA" PEER_VENV="$VENV" PERF_THREADS="$THREADS"
+
+benches/peer-data.sh
+PY="$VENV/bin/python"
+if ! "$PY" -c 'import jax, optax' 2>/dev/null; then
+    echo "installing jax and optax into $VENV"
+    "$VENV/bin/pip" install --quiet jax optax
+fi
+if [ "$TORCH" = 1 ] && ! "$PY" -c 'import torch' 2>/dev/null; then
+    echo "installing torch (CPU build) into $VENV"
+    "$VENV/bin/pip" install --quiet torch --index-url https://download.pytorch.org/whl/cpu
+fi
+echo "building nabla"
+cargo build --release --quiet --bin nabla
+
+LOG="$(mktemp)"
+trap 'rm -f "$LOG"' EXIT
+run() {
+    echo "== $*" >&2
+    "$@" | tee -a "$LOG"
+}
+run "$PY" benches/peers/bench_jax.py "${WORKLOADS[@]}"
+run "$PY" benches/peers/bench_jax.py --scan "${WORKLOADS[@]}"
+if [ "$TORCH" = 1 ]; then
+    run "$PY" benches/peers/bench_torch.py "${WORKLOADS[@]}"
+fi
+run cargo run --release --quiet --bin nabla -- bench "${WORKLOADS[@]}" \
+    --json --threads "$THREADS" --data-dir "$DATA"
+
+echo
+echo "== every result ($THREADS threads; load average now: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime))"
+grep '^RESULT ' "$LOG" || true
+grep '^{' "$LOG" | sed 's/^/RESULT /' || true

@@ -374,3 +374,16 @@ fn files_of_the_wrong_shape_or_type_are_refused() {
     std::fs::write(dir.path("w2_y.npy"), b"not a numpy file").expect("written");
     assert_refused(&run(), &["w2_y.npy"]);
 }
+
+/// Without --data-dir the data is generated: W2 runs with no file present
+/// and learns (the loss falls from about ln 10).
+#[test]
+fn w2_runs_on_generated_data() {
+    let result = &bench_json(&["W2", "--repeat", "1"], &[])[0];
+    let (before, after) = (
+        result["loss_init"].as_f64().unwrap(),
+        result["loss_final"].as_f64().unwrap(),
+    );
+    assert!((before - 10f64.ln()).abs() < 0.2, "{before}");
+    assert!(after < 0.5 * before, "{before} -> {after}");
+}

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::error::BenchError;
 use super::workload::{DataSource, Workload};
+use crate::data::numpy_rng::synthetic_classification;
 use crate::data::{Array, BuiltinOptions, Dataset, Targets, builtin, read_npy};
 
 /// The files a workload reads from `dir` (none for W1).
@@ -33,7 +34,46 @@ pub fn check_data_present(workload: &Workload, dir: &Path) -> Result<(), BenchEr
 pub fn load_data(workload: &Workload, dir: &Path) -> Result<Dataset, BenchError> {
     match workload.data {
         DataSource::Xor => Ok(builtin("xor", &BuiltinOptions::default())?),
-        DataSource::Files { prefix, rows } => load_files(workload, dir, prefix, rows),
+        DataSource::Files { prefix, rows, .. } => load_files(workload, dir, prefix, rows),
+    }
+}
+
+/// The workload's rows without files: XOR, or the synthetic set generated
+/// here exactly as `gen_data.py` writes it (the same bits; about half a
+/// second for W3's 47 million values).
+pub fn generate_data(workload: &Workload) -> Result<Dataset, BenchError> {
+    match workload.data {
+        DataSource::Xor => Ok(builtin("xor", &BuiltinOptions::default())?),
+        DataSource::Files { prefix, rows, seed } => {
+            let classes = workload.outputs();
+            let (features, indices) =
+                synthetic_classification(rows, workload.inputs(), classes, seed);
+            Ok(classification(
+                workload,
+                prefix,
+                features.into_iter().map(f64::from).collect(),
+                indices,
+            ))
+        }
+    }
+}
+
+/// A workload's dataset from its features and labels, named as `nabla
+/// train --data X.npy --target-file Y.npy` names them.
+fn classification(
+    workload: &Workload,
+    prefix: &str,
+    features: Vec<f64>,
+    indices: Vec<usize>,
+) -> Dataset {
+    Dataset {
+        features,
+        feature_names: (0..workload.inputs()).map(|i| format!("x{i}")).collect(),
+        target_name: format!("{prefix}_y"),
+        targets: Targets::Classes {
+            indices,
+            names: (0..workload.outputs()).map(|c| c.to_string()).collect(),
+        },
     }
 }
 
@@ -77,15 +117,7 @@ fn load_files(
         }
         indices.push(label as usize);
     }
-    Ok(Dataset {
-        features: x.data,
-        feature_names: (0..workload.inputs()).map(|i| format!("x{i}")).collect(),
-        target_name: format!("{prefix}_y"),
-        targets: Targets::Classes {
-            indices,
-            names: (0..classes).map(|c| c.to_string()).collect(),
-        },
-    })
+    Ok(classification(workload, prefix, x.data, indices))
 }
 
 /// Checks an array's element type and shape.
@@ -137,6 +169,21 @@ fn shape_text(shape: &[usize]) -> String {
 mod tests {
     use super::*;
     use crate::bench::workload::WORKLOADS;
+
+    #[test]
+    fn generated_w2_has_the_shape_and_class_counts_gen_data_reports() {
+        let w2 = Workload::named("W2").unwrap();
+        let data = generate_data(w2).unwrap();
+        assert_eq!((data.len(), data.width()), (1797, 64));
+        let Targets::Classes { indices, names } = &data.targets else {
+            panic!("classes")
+        };
+        assert_eq!(names.len(), 10);
+        let mut counts = [0; 10];
+        indices.iter().for_each(|&c| counts[c] += 1);
+        // What gen_data.py prints for w2.
+        assert_eq!(counts, [203, 168, 131, 158, 168, 210, 169, 193, 199, 198]);
+    }
 
     /// A `.npy` file's bytes (format 1.0) holding `data` as `descr`.
     fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {

@@ -40,7 +40,7 @@ mod result;
 mod timing;
 mod workload;
 
-pub use data::{check_data_present, data_files, load_data};
+pub use data::{check_data_present, data_files, generate_data, load_data};
 pub use error::BenchError;
 pub use memory::{peak_rss_bytes, reset_peak_rss};
 pub use result::{BenchResult, median};

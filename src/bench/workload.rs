@@ -18,14 +18,18 @@ pub const EVAL_ROWS: usize = 10_000;
 pub enum DataSource {
     /// The four rows of the XOR truth table (the built-in `xor` dataset).
     Xor,
-    /// Two NumPy files in the data directory: `{prefix}_x.npy`, `rows` ×
-    /// the network's input width of float32, and `{prefix}_y.npy`, `rows`
-    /// int64 class labels.
+    /// The peers' synthetic classification set: standard normal float32
+    /// features and the labels of a fixed random linear map, generated
+    /// bit-identically to `gen_data.py`, or read from the two NumPy files it
+    /// writes: `{prefix}_x.npy`, `rows` × the network's input width of
+    /// float32, and `{prefix}_y.npy`, `rows` int64 class labels.
     Files {
         /// The files' common prefix (`w2`, `w3`).
         prefix: &'static str,
         /// The rows each file holds.
         rows: usize,
+        /// The seed `gen_data.py` draws them with.
+        seed: u64,
     },
 }
 
@@ -93,6 +97,7 @@ pub const WORKLOADS: [Workload; 4] = [
         data: DataSource::Files {
             prefix: "w2",
             rows: 1797,
+            seed: 2,
         },
         default_repeats: 5,
     },
@@ -111,6 +116,7 @@ pub const WORKLOADS: [Workload; 4] = [
         data: DataSource::Files {
             prefix: "w3",
             rows: 60_000,
+            seed: 3,
         },
         default_repeats: 5,
     },
@@ -129,6 +135,7 @@ pub const WORKLOADS: [Workload; 4] = [
         data: DataSource::Files {
             prefix: "w3",
             rows: 60_000,
+            seed: 3,
         },
         default_repeats: 3,
     },

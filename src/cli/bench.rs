@@ -7,7 +7,9 @@ use clap::Args as ClapArgs;
 
 use super::Error;
 use super::threads::ThreadFlags;
-use crate::bench::{BenchError, BenchResult, WORKLOADS, Workload, check_data_present, load_data};
+use crate::bench::{
+    BenchError, BenchResult, WORKLOADS, Workload, check_data_present, generate_data, load_data,
+};
 
 /// Time the reference workloads W1–W4 (the peers' `common.py`).
 ///
@@ -17,7 +19,8 @@ use crate::bench::{BenchError, BenchResult, WORKLOADS, Workload, check_data_pres
 /// batch 256, 1 epoch. Only the training loop is timed, after a warm-up.
 #[derive(ClapArgs)]
 #[command(
-    after_help = "The data of W2–W4 comes from benches/peer-data.sh (it writes bench-data/).\n\n\
+    after_help = "The data of W2–W4 is generated bit-identically to benches/peers/gen_data.py,\n\
+                  or read with --data-dir from the files benches/peer-data.sh writes.\n\n\
                   Examples:\n  nabla bench\n  nabla bench W1 W2 --repeat 3\n  \
                   nabla bench all --threads 2 --json"
 )]
@@ -27,9 +30,10 @@ pub struct Args {
     /// Timed repeats of each workload (default: 5 for W1–W3, 3 for W4).
     #[arg(long)]
     repeat: Option<usize>,
-    /// The directory holding w2_x.npy, w2_y.npy, w3_x.npy and w3_y.npy.
-    #[arg(long, default_value = "bench-data")]
-    data_dir: PathBuf,
+    /// Read the data from w2_x.npy, w2_y.npy, w3_x.npy and w3_y.npy in this
+    /// directory instead of generating the same bits in memory.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
     #[command(flatten)]
     threads: ThreadFlags,
     /// One JSON object per workload per line, with the peers' field names.
@@ -77,13 +81,19 @@ pub fn run(args: &Args) -> Result<(), Error> {
         return Err(Error::Usage("--repeat must be at least 1".into()));
     }
     // Every file is looked for before the first workload spends its minutes.
-    for w in &workloads {
-        check_data_present(w, &args.data_dir).map_err(bench_error)?;
+    if let Some(dir) = &args.data_dir {
+        for w in &workloads {
+            check_data_present(w, dir).map_err(bench_error)?;
+        }
     }
     let threads = args.threads.apply()?;
     let mut unreset = false;
     for (i, w) in workloads.into_iter().enumerate() {
-        let data = load_data(w, &args.data_dir).map_err(bench_error)?;
+        let data = match &args.data_dir {
+            Some(dir) => load_data(w, dir),
+            None => generate_data(w),
+        }
+        .map_err(bench_error)?;
         let repeats = args.repeat.unwrap_or(w.default_repeats);
         let result = crate::bench::run(w, &data, repeats).map_err(bench_error)?;
         drop(data);
@@ -96,7 +106,9 @@ pub fn run(args: &Args) -> Result<(), Error> {
             println!(
                 "nabla {} · {threads} thread(s) · data {}",
                 env!("CARGO_PKG_VERSION"),
-                args.data_dir.display()
+                args.data_dir
+                    .as_ref()
+                    .map_or("generated".into(), |d| d.display().to_string())
             );
             println!("{}", header());
         }

@@ -38,8 +38,8 @@ if ! "$PY" -c 'import jax, optax' 2>/dev/null; then
     "$VENV/bin/pip" install --quiet jax optax
 fi
 if [ "$TORCH" = 1 ] && ! "$PY" -c 'import torch' 2>/dev/null; then
-    echo "installing torch (CPU build) into $VENV"
-    "$VENV/bin/pip" install --quiet torch --index-url https://download.pytorch.org/whl/cpu
+    echo "installing torch into $VENV"
+    "$VENV/bin/pip" install --quiet torch
 fi
 echo "building nabla"
 cargo build --release --quiet --bin nabla

@@ -45,7 +45,7 @@ pub use scale::{Scaler, Scaling};
 pub use split::{Batches, EpochBatches, Split, SplitOptions, split, split_rows};
 pub use task::{Loaded, MAX_AUTO_CLASSES, Task, TaskChoice};
 
-use crate::tensor::{DType, Tensor};
+use crate::tensor::{DType, Element, Tensor};
 
 /// What is predicted for each row.
 #[derive(Clone, Debug, PartialEq)]
@@ -116,21 +116,38 @@ impl Dataset {
     /// The features of `rows`, in that order, as a `[rows, d]` tensor of
     /// `dtype`: a minibatch, gathered and converted in one pass.
     pub fn rows_tensor(&self, rows: &[usize], dtype: DType) -> Tensor {
-        let d = self.width();
-        let row = |r: usize| &self.features[r * d..(r + 1) * d];
-        let shape = [rows.len(), d];
+        let mut batch = Tensor::zeros(&[rows.len(), self.width()], dtype);
         match dtype {
-            DType::F64 => {
-                let mut batch = Vec::with_capacity(rows.len() * d);
-                rows.iter().for_each(|&r| batch.extend_from_slice(row(r)));
-                Tensor::from_vec(batch, &shape)
+            DType::F64 => batch.update_data::<f64>(|out| self.gather_rows(rows, out)),
+            DType::F32 => batch.update_data::<f32>(|out| self.gather_rows(rows, out)),
+        }
+        batch
+    }
+
+    /// Writes the features of `rows`, in that order, into `out` (`rows ×
+    /// d` elements), converting to `T`; large batches are split across
+    /// threads.
+    pub fn gather_rows<T: Element>(&self, rows: &[usize], out: &mut [T]) {
+        use rayon::prelude::*;
+        /// Rows per task when the batch is split.
+        const ROWS_PER_TASK: usize = 32;
+        let d = self.width();
+        assert_eq!(out.len(), rows.len() * d, "gather_rows: wrong output size");
+        if d == 0 {
+            return;
+        }
+        let copy = |(rows, out): (&[usize], &mut [T])| {
+            for (&r, to) in rows.iter().zip(out.chunks_exact_mut(d)) {
+                let from = &self.features[r * d..(r + 1) * d];
+                to.iter_mut().zip(from).for_each(|(t, &f)| *t = T::c(f));
             }
-            DType::F32 => {
-                let mut batch = Vec::with_capacity(rows.len() * d);
-                rows.iter()
-                    .for_each(|&r| batch.extend(row(r).iter().map(|&v| v as f32)));
-                Tensor::from_vec(batch, &shape)
-            }
+        };
+        if out.len() < 1 << 15 {
+            copy((rows, out));
+        } else {
+            rows.par_chunks(ROWS_PER_TASK)
+                .zip(out.par_chunks_mut(ROWS_PER_TASK * d))
+                .for_each(copy);
         }
     }
 

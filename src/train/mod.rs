@@ -396,7 +396,8 @@ pub fn fit(
     let mut fused = FusedNet::compile(model, loss, options);
     let mut probe_rows = None;
     let whole_set = (batch == train.len() && !options.shuffle)
-        .then(|| batch_of(train, dtype, &targets, &order));
+        .then(|| batch_of(train, dtype, &targets, &order, &mut None));
+    let mut batch_features = None;
     for epoch in start + 1..=options.epochs {
         let lr = base_lr * options.schedule.factor(epoch - 1);
         optimizer.set_lr(lr);
@@ -414,7 +415,7 @@ pub fn fit(
             let (bx, bt) = match &whole_set {
                 Some((x, t)) => (x, t),
                 None => {
-                    gathered = batch_of(train, dtype, &targets, rows);
+                    gathered = batch_of(train, dtype, &targets, rows, &mut batch_features);
                     (&gathered.0, &gathered.1)
                 }
             };
@@ -686,8 +687,20 @@ fn batch_of(
     dtype: DType,
     targets: &BatchTargets,
     rows: &[usize],
+    kept: &mut Option<Tensor>,
 ) -> (Tensor, BatchTargets) {
-    let bx = data.rows_tensor(rows, dtype);
+    // The features go into the tensor of the batch before, once the step
+    // that used it has let go of it (written in place, not reallocated).
+    let shape = [rows.len(), data.width()];
+    let bx = match kept {
+        Some(t) if t.shape() == shape => t,
+        _ => kept.insert(Tensor::zeros(&shape, dtype)),
+    };
+    match dtype {
+        DType::F64 => bx.update_data::<f64>(|out| data.gather_rows(rows, out)),
+        DType::F32 => bx.update_data::<f32>(|out| data.gather_rows(rows, out)),
+    }
+    let bx = bx.clone();
     let bt = match targets {
         BatchTargets::Classes(c, onehot) => BatchTargets::Classes(
             rows.iter().map(|&r| c[r]).collect(),

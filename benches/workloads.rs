@@ -7,7 +7,8 @@
 //!   criterion's `Gelem/s` reads as GFLOP/s.
 //! - `gemm/{shape}`: the products of W3 and W4 steps as the fused layers
 //!   call them (`x·Wᵀ` forward; `δᵀ·x` and `δ·W` backward), 2 flops per
-//!   multiply-add.
+//!   multiply-add; and the forward product with `Wᵀ` stored row-major, to
+//!   show what the transposed read costs.
 //! - `adam/{W3,W4}`: one Adam update of all the workload's weights.
 //!
 //! ```text
@@ -174,6 +175,12 @@ fn bench_gemm(c: &mut Criterion) {
         let shape = format!("{workload}/{rows}x{inputs}x{outputs}");
         group.bench_function(format!("{shape}/forward x·Wt"), |b| {
             b.iter(|| black_box(&x).matmul_t(&w, false, true))
+        });
+        // The same product with the weight stored transposed (`in × out`,
+        // row-major): what the forward would cost without the strided read.
+        let w_t = Tensor::randn(&[inputs, outputs], DType::F32, &mut rng);
+        group.bench_function(format!("{shape}/forward x·Wt, Wt stored"), |b| {
+            b.iter(|| black_box(&x).matmul(&w_t))
         });
         group.bench_function(format!("{shape}/weight grad dt·x"), |b| {
             b.iter(|| black_box(&delta).matmul_t(&x, true, false))

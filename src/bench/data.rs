@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use super::error::BenchError;
 use super::workload::{DataSource, Workload};
 use crate::data::numpy_rng::synthetic_classification;
+use crate::data::shape_text;
 use crate::data::{Array, BuiltinOptions, Dataset, Targets, builtin, read_npy};
 
 /// The files a workload reads from `dir` (none for W1).
@@ -148,21 +149,6 @@ fn expect(
         path: path.to_path_buf(),
         problem,
     })
-}
-
-/// A shape as NumPy prints it: `(1797, 64)`, `(1797,)`.
-fn shape_text(shape: &[usize]) -> String {
-    match shape {
-        [n] => format!("({n},)"),
-        _ => format!(
-            "({})",
-            shape
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
 }
 
 #[cfg(test)]

@@ -40,6 +40,7 @@ pub use builtin::{BUILTINS, BuiltinInfo, BuiltinOptions, DEFAULT_BUILTIN, builti
 pub use csv::{CsvOptions, FeatureRows, TargetColumn, load_csv, load_features, parse_csv};
 pub use error::DataError;
 pub use idx::{load_idx_dataset, parse_idx, read_idx};
+pub(crate) use npy::shape_text;
 pub use npy::{Array, load_npy_dataset, parse_npy, read_npy};
 pub use scale::{Scaler, Scaling};
 pub use split::{Batches, EpochBatches, Split, SplitOptions, split, split_rows};

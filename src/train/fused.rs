@@ -586,25 +586,28 @@ mod tests {
 
     #[test]
     fn the_probe_measures_what_the_tape_probe_measures() {
-        // Large weights saturate the sigmoid; a negative bias kills ReLU units.
-        let net = model(6, "8,relu,5,sigmoid,4,tanh,3", DType::F64, 5);
-        let (x, _) = classes_batch(20, 6, 3, DType::F64);
-        let mut fused =
-            FusedNet::compile(&net, LossKind::CrossEntropy, &FitOptions::default()).unwrap();
-        let (output, found) = fused.probe(&net, &x);
-        let (expected_output, expected) =
-            crate::no_grad(|| super::super::diagnostics::probe_forward(&net, &x));
-        assert_eq!(found.len(), 3);
-        for (f, e) in found.iter().zip(&expected) {
-            assert_eq!((f.layer, f.kind), (e.layer, e.kind));
-            assert!((f.value - e.value).abs() < 1e-12, "{f:?} vs {e:?}");
-        }
-        for (a, b) in output
-            .to_vec::<f64>()
-            .iter()
-            .zip(expected_output.to_vec::<f64>())
-        {
-            assert!((a - b).abs() < 1e-12);
+        // Inputs scaled up saturate the sigmoid and tanh that follow the
+        // first layer; with 3 rows some ReLU units are negative on all of
+        // them (dead).
+        let (x, _) = classes_batch(3, 6, 3, DType::F64);
+        let x = &x * 20.0;
+        for layers in ["8,relu,5,sigmoid,3", "8,sigmoid,3", "8,tanh,4,relu,3"] {
+            let net = model(6, layers, DType::F64, 5);
+            let mut fused =
+                FusedNet::compile(&net, LossKind::CrossEntropy, &FitOptions::default()).unwrap();
+            let (output, found) = fused.probe(&net, &x);
+            let (expected_output, expected) =
+                crate::no_grad(|| super::super::diagnostics::probe_forward(&net, &x));
+            assert_eq!(found.len(), expected.len());
+            assert!(found[0].value > 0.0, "{layers}: {found:?}");
+            for (f, e) in found.iter().zip(&expected) {
+                assert_eq!((f.layer, f.kind), (e.layer, e.kind));
+                assert!((f.value - e.value).abs() < 1e-12, "{f:?} vs {e:?}");
+            }
+            let expected_output = expected_output.to_vec::<f64>();
+            for (a, b) in output.to_vec::<f64>().iter().zip(expected_output) {
+                assert!((a - b).abs() < 1e-12);
+            }
         }
     }
 

@@ -113,7 +113,7 @@ impl Workload {
             (features, Targets::Classes { indices, names })
         };
         Dataset {
-            features,
+            features: features.into(),
             feature_names: (0..self.inputs).map(|i| format!("x{i}")).collect(),
             target_name: "y".into(),
             targets,

@@ -179,7 +179,7 @@ impl Model {
         let mut features = rows.features;
         self.card.preprocessing.transform(&mut features);
         Ok(Dataset {
-            features,
+            features: features.into(),
             feature_names: self.card.feature_names.clone(),
             target_name: target.clone(),
             targets,

@@ -424,7 +424,7 @@ fn idx_datasets_plain_and_gzipped() {
         let loaded = load_idx_dataset(&images, &labels).unwrap();
         let d = loaded.dataset;
         assert_eq!((d.len(), d.width()), (3, 4));
-        assert_eq!(d.features[4..8], [80.0, 100.0, 120.0, 140.0]);
+        assert_eq!(d.features.as_f64()[4..8], [80.0, 100.0, 120.0, 140.0]);
         assert_eq!(d.feature_names[3], "px3");
         assert_eq!(
             d.targets,
@@ -498,7 +498,7 @@ fn builtin_datasets() {
         digits.class_names().unwrap(),
         ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
     );
-    assert!(digits.features.iter().all(|&v| (0.0..=16.0).contains(&v)));
+    assert!(digits.features.iter().all(|v| (0.0..=16.0).contains(&v)));
     let iris = builtin("iris", &BuiltinOptions::default()).unwrap();
     assert_eq!((iris.len(), iris.width()), (150, 4));
     assert_eq!(

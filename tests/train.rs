@@ -13,7 +13,7 @@ use nabla::{DType, Rng, Tensor};
 
 fn xor() -> Dataset {
     Dataset {
-        features: vec![0., 0., 0., 1., 1., 0., 1., 1.],
+        features: vec![0., 0., 0., 1., 1., 0., 1., 1.].into(),
         feature_names: vec!["a".into(), "b".into()],
         target_name: "xor".into(),
         targets: Targets::Classes {
@@ -32,7 +32,7 @@ fn line(seed: u64) -> Dataset {
         .map(|r| 2.0 * r[0] - r[1] + 0.5)
         .collect();
     Dataset {
-        features,
+        features: features.into(),
         feature_names: vec!["a".into(), "b".into()],
         target_name: "y".into(),
         targets: Targets::Values { values, outputs: 1 },

@@ -8,7 +8,7 @@ use super::error::BenchError;
 use super::workload::{DataSource, Workload};
 use crate::data::numpy_rng::synthetic_classification;
 use crate::data::shape_text;
-use crate::data::{Array, BuiltinOptions, Dataset, Targets, builtin, read_npy};
+use crate::data::{Array, BuiltinOptions, Dataset, Features, Targets, builtin, read_npy};
 
 /// The files a workload reads from `dir` (none for W1).
 pub fn data_files(workload: &Workload, dir: &Path) -> Vec<PathBuf> {
@@ -49,12 +49,7 @@ pub fn generate_data(workload: &Workload) -> Result<Dataset, BenchError> {
             let classes = workload.outputs();
             let (features, indices) =
                 synthetic_classification(rows, workload.inputs(), classes, seed);
-            Ok(classification(
-                workload,
-                prefix,
-                features.into_iter().map(f64::from).collect(),
-                indices,
-            ))
+            Ok(classification(workload, prefix, features.into(), indices))
         }
     }
 }
@@ -64,7 +59,7 @@ pub fn generate_data(workload: &Workload) -> Result<Dataset, BenchError> {
 fn classification(
     workload: &Workload,
     prefix: &str,
-    features: Vec<f64>,
+    features: Features,
     indices: Vec<usize>,
 ) -> Dataset {
     Dataset {
@@ -118,7 +113,7 @@ fn load_files(
         }
         indices.push(label as usize);
     }
-    Ok(classification(workload, prefix, x.data, indices))
+    Ok(classification(workload, prefix, x.data.into(), indices))
 }
 
 /// Checks an array's element type and shape.

@@ -210,7 +210,7 @@ fn random_rows(
         }
     };
     Dataset {
-        features,
+        features: features.into(),
         feature_names: (0..inputs).map(|i| format!("x{i}")).collect(),
         target_name: "y".into(),
         targets,

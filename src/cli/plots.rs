@@ -234,6 +234,7 @@ fn decision_boundary(model: &Model, raw: &Dataset, names: &[String]) -> Decision
     };
     let points = raw
         .features
+        .as_f64()
         .chunks(2)
         .zip(indices)
         .map(|(row, &class)| (row[0], row[1], class))

@@ -282,7 +282,7 @@ fn model_data(args: &Args, model: &Model) -> Result<Dataset, Error> {
             "--dataset {name}: its columns or classes are not the ones the model was trained on"
         )));
     }
-    model.card.preprocessing.transform(&mut data.features);
+    model.card.preprocessing.transform(data.features.make_f64());
     Ok(data)
 }
 

@@ -271,7 +271,7 @@ fn cap(samples: usize, width: usize) -> Result<usize, DataError> {
 
 fn classes(features: Vec<f64>, width: usize, indices: Vec<usize>, count: usize) -> Dataset {
     Dataset {
-        features,
+        features: features.into(),
         feature_names: (0..width).map(|j| format!("x{j}")).collect(),
         target_name: "y".into(),
         targets: Targets::Classes {
@@ -387,7 +387,7 @@ fn linear(n: usize, weight: &[f64], bias: &[f64], noise: f64, rng: &mut Rng) -> 
         features.extend(x);
     }
     Dataset {
-        features,
+        features: features.into(),
         feature_names: (0..inputs).map(|j| format!("x{j}")).collect(),
         target_name: "y".into(),
         targets: Targets::Values { values, outputs },
@@ -448,7 +448,7 @@ mod tests {
             }
         );
         let not = get("not", BuiltinOptions::default());
-        assert_eq!((not.features.as_slice(), not.width()), (&[0.0, 1.0][..], 1));
+        assert_eq!((&*not.features.as_f64(), not.width()), (&[0.0, 1.0][..], 1));
         assert!(matches!(not.targets, Targets::Classes { ref indices, .. } if indices == &[1, 0]));
     }
 
@@ -461,7 +461,12 @@ mod tests {
         };
         let moons = get("moons", exact.clone());
         assert_eq!(class_counts(&moons), [3, 4]);
-        let mut rows: Vec<[f64; 2]> = moons.features.chunks(2).map(|r| [r[0], r[1]]).collect();
+        let mut rows: Vec<[f64; 2]> = moons
+            .features
+            .as_f64()
+            .chunks(2)
+            .map(|r| [r[0], r[1]])
+            .collect();
         rows.sort_by(|a, b| a.partial_cmp(b).unwrap());
         // outer: t = 0, π/2, π → (1,0), (0,1), (−1,0); inner: t = 0, π/3, 2π/3, π → (0, .5), …, (2, .5).
         for want in [[-1.0, 0.0], [0.0, 0.5], [1.0, 0.0], [2.0, 0.5]] {
@@ -475,7 +480,7 @@ mod tests {
         let Targets::Classes { indices, .. } = &circles.targets else {
             panic!()
         };
-        for (row, &class) in circles.features.chunks(2).zip(indices) {
+        for (row, &class) in circles.features.as_f64().chunks(2).zip(indices) {
             let radius = row[0].hypot(row[1]);
             assert!((radius - [1.0, 0.5][class]).abs() < 1e-12);
         }
@@ -524,7 +529,7 @@ mod tests {
         let Targets::Values { values, outputs: 2 } = &d.targets else {
             panic!()
         };
-        for (x, y) in d.features.chunks(3).zip(values.chunks(2)) {
+        for (x, y) in d.features.as_f64().chunks(3).zip(values.chunks(2)) {
             for o in 0..2 {
                 let want: f64 = (0..3).map(|i| w[o * 3 + i] * x[i]).sum::<f64>() + b[o];
                 assert!((y[o] - want).abs() < 1e-12);

@@ -249,7 +249,7 @@ pub fn parse_csv(
     debug_assert_eq!(features.len(), width * labels.len());
     Ok(Loaded {
         dataset: Dataset {
-            features,
+            features: features.into(),
             feature_names,
             target_name,
             targets,

@@ -29,6 +29,7 @@
 mod builtin;
 mod csv;
 mod error;
+mod features;
 mod idx;
 mod npy;
 pub mod numpy_rng;
@@ -39,6 +40,7 @@ mod task;
 pub use builtin::{BUILTINS, BuiltinInfo, BuiltinOptions, DEFAULT_BUILTIN, builtin, linear_truth};
 pub use csv::{CsvOptions, FeatureRows, TargetColumn, load_csv, load_features, parse_csv};
 pub use error::DataError;
+pub use features::Features;
 pub use idx::{load_idx_dataset, parse_idx, read_idx};
 pub(crate) use npy::shape_text;
 pub use npy::{Array, load_npy_dataset, parse_npy, read_npy};
@@ -72,7 +74,7 @@ pub enum Targets {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     /// `n × d` features, row-major.
-    pub features: Vec<f64>,
+    pub features: Features,
     /// The name of each feature column.
     pub feature_names: Vec<String>,
     /// The name of the target column.
@@ -139,8 +141,7 @@ impl Dataset {
         }
         let copy = |(rows, out): (&[usize], &mut [T])| {
             for (&r, to) in rows.iter().zip(out.chunks_exact_mut(d)) {
-                let from = &self.features[r * d..(r + 1) * d];
-                to.iter_mut().zip(from).for_each(|(t, &f)| *t = T::c(f));
+                self.features.copy_into(r * d..(r + 1) * d, to);
             }
         };
         if out.len() < 1 << 15 {
@@ -155,10 +156,15 @@ impl Dataset {
     /// The rows at `rows`, in that order.
     pub fn subset(&self, rows: &[usize]) -> Dataset {
         let d = self.width();
-        let features = rows
-            .iter()
-            .flat_map(|&r| self.features[r * d..(r + 1) * d].iter().copied())
-            .collect();
+        fn pick<T: Copy>(values: &[T], rows: &[usize], d: usize) -> Vec<T> {
+            rows.iter()
+                .flat_map(|&r| values[r * d..(r + 1) * d].iter().copied())
+                .collect()
+        }
+        let features = match &self.features {
+            Features::F64(v) => Features::F64(pick(v, rows, d)),
+            Features::F32(v) => Features::F32(pick(v, rows, d)),
+        };
         let targets = match &self.targets {
             Targets::Classes { indices, names } => Targets::Classes {
                 indices: rows.iter().map(|&r| indices[r]).collect(),

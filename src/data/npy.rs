@@ -331,7 +331,7 @@ pub(crate) fn dataset_from_arrays(
     }
     Ok(Loaded {
         dataset: Dataset {
-            features: x.data,
+            features: x.data.into(),
             feature_names: (0..d).map(|j| format!("{feature_prefix}{j}")).collect(),
             target_name: target_name.to_string(),
             targets,

@@ -137,7 +137,7 @@ impl Scaler {
 
     /// Fits `method` on a dataset's features.
     pub fn fit_dataset(method: Scaling, data: &Dataset) -> Scaler {
-        Scaler::fit(method, &data.features, data.width().max(1))
+        Scaler::fit(method, &data.features.as_f64(), data.width().max(1))
     }
 
     /// Columns the scaler was fitted on.
@@ -195,7 +195,7 @@ impl Scaler {
             ));
         }
         let mut scaled = data.clone();
-        self.transform(&mut scaled.features);
+        self.transform(scaled.features.make_f64());
         Ok(scaled)
     }
 }

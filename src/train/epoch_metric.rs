@@ -80,7 +80,7 @@ mod tests {
     #[test]
     fn accuracy_and_r2_over_batches_match_the_whole_set() {
         let data = Dataset {
-            features: vec![0.0; 4],
+            features: vec![0.0; 4].into(),
             feature_names: vec!["x".into()],
             target_name: "y".into(),
             targets: Targets::Values {

@@ -480,7 +480,7 @@ mod tests {
         let x = Tensor::normal(&[rows, width], 0.0, 1.0, dtype, &mut rng);
         let labels: Vec<usize> = (0..rows).map(|r| (r * 7 + 3) % classes).collect();
         let data = Dataset {
-            features: x.to_vec::<f64>(),
+            features: x.to_vec::<f64>().into(),
             feature_names: (0..width).map(|i| format!("x{i}")).collect(),
             target_name: "y".into(),
             targets: Targets::Classes {

@@ -13,7 +13,7 @@
 //! use nabla::train::{FitOptions, LossKind, fit};
 //! use nabla::{DType, Rng};
 //! let xor = Dataset {
-//!     features: vec![0., 0., 0., 1., 1., 0., 1., 1.],
+//!     features: vec![0., 0., 0., 1., 1., 0., 1., 1.].into(),
 //!     feature_names: vec!["a".into(), "b".into()],
 //!     target_name: "xor".into(),
 //!     targets: Targets::Classes { indices: vec![0, 1, 1, 0], names: vec!["0".into(), "1".into()] },
@@ -772,23 +772,34 @@ pub fn evaluate(model: &Sequential, loss: LossKind, data: &Dataset) -> (f64, Eva
         .parameters()
         .first()
         .map_or(DType::F32, |(_, p)| p.dtype());
-    let x = data.features_tensor(dtype);
     let targets = BatchTargets::of(data, dtype);
+    let rows: Vec<usize> = (0..data.len()).collect();
+    // In chunks of rows, so that evaluating a large set needs the memory of
+    // one chunk's activations, not of the whole set's.
+    let (mut total, mut predicted, mut outputs) = (0.0, Vec::new(), Vec::new());
+    let mut kept = None;
     crate::no_grad(|| {
-        let output = model.forward(&x);
-        let value = loss.of(&output, &targets).item();
-        let evaluation =
+        for chunk in rows.chunks(EVALUATION_ROWS) {
+            let (x, chunk_targets) = batch_of(data, dtype, &targets, chunk, &mut kept);
+            let output = model.forward(&x);
+            total += loss.of(&output, &chunk_targets).item() * chunk.len() as f64;
             match &data.targets {
-                Targets::Classes { indices, names } => Evaluation::Classification(
-                    Classification::new(indices, &predict_classes(&output), names.len().max(2)),
-                ),
-                Targets::Values { values, .. } => {
-                    Evaluation::Regression(Regression::new(values, &output.to_vec::<f64>()))
-                }
-            };
-        (value, evaluation)
-    })
+                Targets::Classes { .. } => predicted.extend(predict_classes(&output)),
+                Targets::Values { .. } => outputs.extend(output.to_vec::<f64>()),
+            }
+        }
+    });
+    let evaluation = match &data.targets {
+        Targets::Classes { indices, names } => {
+            Evaluation::Classification(Classification::new(indices, &predicted, names.len().max(2)))
+        }
+        Targets::Values { values, .. } => Evaluation::Regression(Regression::new(values, &outputs)),
+    };
+    (total / data.len() as f64, evaluation)
 }
+
+/// Rows per chunk in [`evaluate`].
+const EVALUATION_ROWS: usize = 2048;
 
 /// The metrics of [`evaluate`].
 #[derive(Clone, Debug, PartialEq)]

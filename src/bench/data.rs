@@ -113,7 +113,12 @@ fn load_files(
         }
         indices.push(label as usize);
     }
-    Ok(classification(workload, prefix, x.data.into(), indices))
+    Ok(classification(
+        workload,
+        prefix,
+        Features::F32(x.data.iter().map(|&v| v as f32).collect()),
+        indices,
+    ))
 }
 
 /// Checks an array's element type and shape.
@@ -156,6 +161,10 @@ mod tests {
         let w2 = Workload::named("W2").unwrap();
         let data = generate_data(w2).unwrap();
         assert_eq!((data.len(), data.width()), (1797, 64));
+        assert!(
+            matches!(data.features, Features::F32(_)),
+            "generated as f32"
+        );
         let Targets::Classes { indices, names } = &data.targets else {
             panic!("classes")
         };
@@ -213,6 +222,10 @@ mod tests {
         let data = load_data(w2, &dir).unwrap();
         assert_eq!((data.len(), data.width()), (1797, 64));
         assert_eq!(data.class_names().unwrap().len(), 10);
+        assert!(
+            matches!(data.features, Features::F32(_)),
+            "float32 stays f32"
+        );
 
         std::fs::write(dir.join("w2_y.npy"), npy("<i4", "(1797,)", &y[..rows * 4])).unwrap();
         let dtype = load_data(w2, &dir).unwrap_err().to_string();

@@ -4,9 +4,9 @@
 //! | name | network | loss | optimizer | batch | epochs | rows |
 //! |---|---|---|---|---|---|---|
 //! | W1 | 2-3-1, sigmoid hidden and output | MSE | SGD lr 0.5 | 4 (full) | 10,000 | the 4 XOR rows |
-//! | W2 | 64-32-10 ReLU | cross-entropy | Adam lr 1e-3 | 32 | 20 | 1,797 (`w2_*.npy`) |
-//! | W3 | 784-256-10 ReLU | cross-entropy | Adam lr 1e-3 | 128 | 1 | 60,000 (`w3_*.npy`) |
-//! | W4 | 784-1024-1024-10 ReLU | cross-entropy | Adam lr 1e-3 | 256 | 1 | 60,000 (`w3_*.npy`) |
+//! | W2 | 64-32-10 ReLU | cross-entropy | Adam lr 1e-3 | 32 | 20 | 1,797 (`w2`) |
+//! | W3 | 784-256-10 ReLU | cross-entropy | Adam lr 1e-3 | 128 | 1 | 60,000 (`w3`) |
+//! | W4 | 784-1024-1024-10 ReLU | cross-entropy | Adam lr 1e-3 | 256 | 1 | 60,000 (`w3`) |
 //!
 //! Every workload is f32, starts from PyTorch's default Linear
 //! initialization and uses seed [`SEED`] for the weights and the shuffles.
@@ -15,9 +15,10 @@
 //! benchmark measures the library as it is used, with no path of its own.
 //!
 //! - [`Workload`] and [`WORKLOADS`]: the definitions;
-//! - [`load_data`]: a workload's rows, the XOR table built in or the
-//!   `.npy` files `benches/peer-data.sh` writes, checked
-//!   ([`check_data_present`] looks for the files first);
+//! - [`generate_data`]: a workload's rows, the XOR table built in or the
+//!   synthetic set generated bit-identically to the peers' `gen_data.py`;
+//!   [`load_data`]: the same from the `.npy` files `benches/peer-data.sh`
+//!   writes, checked ([`check_data_present`] looks for the files first);
 //! - [`run`]: a warm-up, then timed repeats of the `fit` call alone, with
 //!   the loss before and after and the accuracy measured outside the timing;
 //! - [`BenchResult`]: the figures, named as the peers name them;
@@ -25,9 +26,9 @@
 //!   resident memory (Linux).
 //!
 //! ```
-//! use nabla::bench::{Workload, load_data, run};
+//! use nabla::bench::{Workload, generate_data, run};
 //! let w1 = Workload::named("W1").unwrap();
-//! let data = load_data(w1, "bench-data".as_ref()).unwrap(); // W1 needs no file
+//! let data = generate_data(w1).unwrap();
 //! # let w1 = &Workload { epochs: 20, ..*w1 };
 //! let result = run(w1, &data, 1).unwrap();
 //! assert!(result.loss_final < result.loss_init);

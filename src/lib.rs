@@ -24,7 +24,7 @@
 //! (optimizers, clipping, regularization, schedules, checkpoints), [`expr`]
 //! (expressions such as `x^4 - 3*x^3 + 2`, parsed and evaluated with
 //! tensor ops), [`explain`] (one training step worked out by hand), [`io`]
-//! (safetensors files), [`bench`] (the reference workloads that `nabla
+//! (safetensors files), [`bench`](mod@bench) (the reference workloads that `nabla
 //! bench` times against PyTorch and JAX) and, with the `plot` feature, `viz` (charts, and
 //! computation graphs as SVG).
 

@@ -17,7 +17,7 @@ pub struct Grid {
     pub xs: Vec<f64>,
     /// The sample positions along y, increasing.
     pub ys: Vec<f64>,
-    /// The values, row by row: `values[j * xs.len() + i]` is f(xs[i], ys[j]).
+    /// The values, row by row: `values[j * xs.len() + i]` is `f(xs[i], ys[j])`.
     pub values: Vec<f64>,
 }
 

@@ -138,7 +138,8 @@ impl FusedNet {
             let layer = i;
             let linear = layers[i].as_linear()?;
             let weight = &linear.weight;
-            if weight.rank() != 2 || weight.dtype() != dtype {
+            let bias_differs = linear.bias.as_ref().is_some_and(|b| b.dtype() != dtype);
+            if weight.rank() != 2 || weight.dtype() != dtype || bias_differs {
                 return None;
             }
             let (act, act_layer) = match layers.get(i + 1).and_then(|l| l.activation()) {
@@ -406,6 +407,13 @@ fn softmax_cross_entropy<T: Element>(
 /// Mean squared error of `prediction` against `target` (same length), and
 /// its gradient `2·(ŷ − y)/n` written into `grad`.
 fn squared_error<T: Element>(prediction: &[T], target: &[T], grad: &mut [T]) -> f64 {
+    assert_eq!(
+        prediction.len(),
+        target.len(),
+        "mse: {} predictions for {} targets",
+        prediction.len(),
+        target.len()
+    );
     let n = T::c(prediction.len() as f64);
     let mut total = 0.0;
     for ((g, &p), &y) in grad.iter_mut().zip(prediction).zip(target) {

@@ -100,7 +100,8 @@ impl Module for Linear {
     }
 
     fn params_mut(&mut self) -> Vec<&mut Param> {
-        let mut params = vec![&mut self.weight];
+        let mut params = Vec::with_capacity(2);
+        params.push(&mut self.weight);
         params.extend(self.bias.as_mut());
         params
     }

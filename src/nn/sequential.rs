@@ -79,11 +79,13 @@ impl Module for Sequential {
     }
 
     fn params_mut(&mut self) -> Vec<&mut Param> {
-        // Without names: an optimizer asks for them every step.
-        self.layers
-            .iter_mut()
-            .flat_map(|layer| layer.params_mut())
-            .collect()
+        // Without names, into one presized list: an optimizer asks for
+        // them every step.
+        let mut params = Vec::with_capacity(2 * self.layers.len());
+        for layer in &mut self.layers {
+            params.extend(layer.params_mut());
+        }
+        params
     }
 
     fn buffers(&self) -> Vec<(String, Tensor)> {

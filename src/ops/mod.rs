@@ -28,9 +28,9 @@ mod index;
 mod matmul;
 mod movement;
 mod overload;
+pub(crate) mod reduce;
 
 pub(crate) use elementwise::sigmoid;
-pub(crate) mod reduce;
 
 /// The name of every primitive: every op that records a backward rule.
 ///

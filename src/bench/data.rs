@@ -113,12 +113,7 @@ fn load_files(
         }
         indices.push(label as usize);
     }
-    Ok(classification(
-        workload,
-        prefix,
-        Features::F32(x.data.iter().map(|&v| v as f32).collect()),
-        indices,
-    ))
+    Ok(classification(workload, prefix, x.into_features(), indices))
 }
 
 /// Checks an array's element type and shape.

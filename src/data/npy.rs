@@ -47,6 +47,16 @@ impl Array {
     pub fn cols(&self) -> usize {
         self.shape.iter().skip(1).product()
     }
+
+    /// The values as dataset features: float32 arrays stay f32 (their
+    /// values are exact there, at half the memory), others are f64.
+    pub fn into_features(self) -> Features {
+        if self.dtype.ends_with("f4") {
+            Features::F32(self.data.iter().map(|&v| v as f32).collect())
+        } else {
+            Features::F64(self.data)
+        }
+    }
 }
 
 const MAGIC: &[u8] = b"\x93NUMPY";
@@ -331,12 +341,7 @@ pub(crate) fn dataset_from_arrays(
     }
     Ok(Loaded {
         dataset: Dataset {
-            // float32 values are exact in f32: kept at half the memory.
-            features: if x.dtype.ends_with("f4") {
-                Features::F32(x.data.iter().map(|&v| v as f32).collect())
-            } else {
-                x.data.into()
-            },
+            features: x.into_features(),
             feature_names: (0..d).map(|j| format!("{feature_prefix}{j}")).collect(),
             target_name: target_name.to_string(),
             targets,

@@ -15,7 +15,7 @@
 //! losses and gradients.
 
 use crate::autograd::Gradients;
-use crate::nn::{Activation, Module, Sequential};
+use crate::nn::{Activation, Linear, Module, Sequential};
 use crate::tensor::gemm::{Operand, matmul_into};
 use crate::tensor::{DType, Element, Storage, Tensor};
 
@@ -101,6 +101,15 @@ struct Stage {
     bias_grad: Option<Tensor>,
     /// The activation's outputs for the current batch, `rows × outputs`.
     output: Storage,
+}
+
+impl Stage {
+    /// The stage's Linear layer in `model` (the model it was compiled from).
+    fn linear<'m>(&self, model: &'m Sequential) -> &'m Linear {
+        model.layers()[self.layer]
+            .as_linear()
+            .expect("compiled from this model")
+    }
 }
 
 /// A model compiled for fused training steps, with its buffers.
@@ -221,14 +230,11 @@ impl FusedNet {
     ) -> Tensor {
         let rows = inputs.shape()[0];
         let x = inputs.as_slice::<T>();
-        let layers = model.layers();
         for s in 0..self.stages.len() {
             let (done, rest) = self.stages.split_at_mut(s);
             let stage = &mut rest[0];
             let input = done.last().map_or(x, |prev| slice(&prev.output));
-            let layer = layers[stage.layer]
-                .as_linear()
-                .expect("compiled from this model");
+            let layer = stage.linear(model);
             let out = resized::<T>(&mut stage.output, rows * stage.outputs);
             match &layer.bias {
                 Some(bias) => {
@@ -295,12 +301,6 @@ impl FusedNet {
         let output = self.forward::<T>(model, inputs, None);
         let rows = inputs.shape()[0];
         let x = inputs.as_slice::<T>();
-        let layers = model.layers();
-        let linear = |stage: &Stage| {
-            layers[stage.layer]
-                .as_linear()
-                .expect("compiled from this model")
-        };
 
         // The loss, and its gradient with respect to the model's output.
         let last = self.stages.last().expect("at least one stage");
@@ -322,7 +322,7 @@ impl FusedNet {
             let (below, rest) = self.stages.split_at_mut(s);
             let stage = &mut rest[0];
             let input = below.last().map_or(x, |prev| slice(&prev.output));
-            let layer = linear(stage);
+            let layer = stage.linear(model);
             let delta = &mut slice_mut::<T>(&mut self.delta)[..rows * stage.outputs];
             stage.act.backward(delta, slice(&stage.output));
             stage.weight_grad.update_data::<T>(|grad| {

@@ -170,9 +170,28 @@ where
 /// The gradients of one backward pass, by tensor.
 ///
 /// Index it with a tensor (`grads[&w]`) or use [`Gradients::get`].
-#[derive(Default)]
 pub struct Gradients {
-    by_id: IdMap<Tensor>,
+    store: GradientStore,
+}
+
+/// Up to this many gradients computed outside the tape are kept in a list
+/// searched in order, which allocates nothing and beats hashing.
+const FEW_GRADIENTS: usize = 8;
+
+/// Where [`Gradients`] keeps its tensors.
+enum GradientStore {
+    /// A few, by the id of their tensor, searched in order.
+    Few(SmallVec<[(TensorId, Tensor); FEW_GRADIENTS]>),
+    /// Any number (a backward pass), hashed by tensor id.
+    Many(IdMap<Tensor>),
+}
+
+impl Default for Gradients {
+    fn default() -> Self {
+        Gradients {
+            store: GradientStore::Few(SmallVec::new()),
+        }
+    }
 }
 
 impl Gradients {
@@ -180,39 +199,67 @@ impl Gradients {
     /// and lies on a path from the output (or, after
     /// [`Tensor::backward_retaining`], any recorded tensor on such a path).
     pub fn get(&self, tensor: &Tensor) -> Option<&Tensor> {
-        self.by_id.get(&tensor.id())
+        let id = tensor.id();
+        match &self.store {
+            GradientStore::Few(few) => few.iter().find(|(i, _)| *i == id).map(|(_, g)| g),
+            GradientStore::Many(many) => many.get(&id),
+        }
     }
 
     /// The gradient of `tensor`, mutably (for clipping in place).
     pub fn get_mut(&mut self, tensor: &Tensor) -> Option<&mut Tensor> {
-        self.by_id.get_mut(&tensor.id())
+        let id = tensor.id();
+        match &mut self.store {
+            GradientStore::Few(few) => few.iter_mut().find(|(i, _)| *i == id).map(|(_, g)| g),
+            GradientStore::Many(many) => many.get_mut(&id),
+        }
     }
 
     /// Removes and returns the gradient of `tensor`.
     pub fn remove(&mut self, tensor: &Tensor) -> Option<Tensor> {
-        self.by_id.remove(&tensor.id())
+        let id = tensor.id();
+        match &mut self.store {
+            GradientStore::Few(few) => {
+                let index = few.iter().position(|(i, _)| *i == id)?;
+                Some(few.remove(index).1)
+            }
+            GradientStore::Many(many) => many.remove(&id),
+        }
     }
 
     /// Number of gradients held.
     pub fn len(&self) -> usize {
-        self.by_id.len()
+        match &self.store {
+            GradientStore::Few(few) => few.len(),
+            GradientStore::Many(many) => many.len(),
+        }
     }
 
     /// Whether no gradient is held.
     pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
+        self.len() == 0
     }
 
-    /// Gradients computed outside the tape, by the id of their tensor.
+    /// Gradients computed outside the tape, by the id of their tensor
+    /// (each id once).
     pub(crate) fn from_pairs(pairs: impl IntoIterator<Item = (TensorId, Tensor)>) -> Gradients {
-        Gradients {
-            by_id: pairs.into_iter().collect(),
-        }
+        let few: SmallVec<[(TensorId, Tensor); FEW_GRADIENTS]> = pairs.into_iter().collect();
+        let store = if few.len() <= FEW_GRADIENTS {
+            GradientStore::Few(few)
+        } else {
+            GradientStore::Many(few.into_iter().collect())
+        };
+        Gradients { store }
     }
 
     /// Every (tensor id, gradient) pair, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (TensorId, &Tensor)> {
-        self.by_id.iter().map(|(&id, g)| (id, g))
+        let (few, many) = match &self.store {
+            GradientStore::Few(few) => (Some(few.iter()), None),
+            GradientStore::Many(many) => (None, Some(many.iter())),
+        };
+        let few = few.into_iter().flatten().map(|(id, g)| (*id, g));
+        few.chain(many.into_iter().flatten().map(|(&id, g)| (id, g)))
     }
 }
 
@@ -322,7 +369,9 @@ impl Tensor {
                 };
             }
         }
-        Gradients { by_id: grads }
+        Gradients {
+            store: GradientStore::Many(grads),
+        }
     }
 }
 

@@ -101,9 +101,13 @@ impl Module for Linear {
 
     fn params_mut(&mut self) -> Vec<&mut Param> {
         let mut params = Vec::with_capacity(2);
+        self.extend_params_mut(&mut params);
+        params
+    }
+
+    fn extend_params_mut<'a>(&'a mut self, params: &mut Vec<&'a mut Param>) {
         params.push(&mut self.weight);
         params.extend(self.bias.as_mut());
-        params
     }
 
     fn describe(&self) -> String {

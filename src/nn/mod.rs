@@ -62,6 +62,12 @@ pub trait Module: Send + Sync {
         self.parameters_mut().into_iter().map(|(_, p)| p).collect()
     }
 
+    /// Appends [`Module::params_mut`]'s parameters to `params` (how a
+    /// container lists its layers' parameters into one list).
+    fn extend_params_mut<'a>(&'a mut self, params: &mut Vec<&'a mut Param>) {
+        params.extend(self.params_mut());
+    }
+
     /// State that is not trained but saved with the weights (batch
     /// normalization's running statistics), by `state_dict` name.
     fn buffers(&self) -> Vec<(String, Tensor)> {

@@ -82,10 +82,14 @@ impl Module for Sequential {
         // Without names, into one presized list: an optimizer asks for
         // them every step.
         let mut params = Vec::with_capacity(2 * self.layers.len());
-        for layer in &mut self.layers {
-            params.extend(layer.params_mut());
-        }
+        self.extend_params_mut(&mut params);
         params
+    }
+
+    fn extend_params_mut<'a>(&'a mut self, params: &mut Vec<&'a mut Param>) {
+        for layer in &mut self.layers {
+            layer.extend_params_mut(params);
+        }
     }
 
     fn buffers(&self) -> Vec<(String, Tensor)> {

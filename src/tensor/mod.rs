@@ -321,7 +321,12 @@ impl Tensor {
     /// A leaf's elements, unshared (copied first if a graph shares them).
     pub(crate) fn storage_mut(&mut self, op: &str) -> &mut Storage {
         assert!(self.is_leaf(), "{op}: only a leaf can be updated");
-        if Arc::get_mut(&mut self.0).is_none() {
+        // The counts are read first (plain loads, where `get_mut` and
+        // `make_mut` each pay an atomic exchange): a count of one cannot
+        // rise while `self` is borrowed mutably, as no other handle exists
+        // (nothing in the crate makes weak references), and a stale higher
+        // count costs only a needless copy.
+        if Arc::strong_count(&self.0) != 1 {
             let copy = Inner {
                 id: self.0.id,
                 _live: LiveToken::new(),
@@ -332,8 +337,11 @@ impl Tensor {
             };
             self.0 = Arc::new(copy);
         }
-        let inner = Arc::get_mut(&mut self.0).expect("a fresh Arc is unique");
-        Arc::make_mut(&mut inner.data)
+        let inner = Arc::get_mut(&mut self.0).expect("a tensor has no weak references");
+        if Arc::strong_count(&inner.data) != 1 {
+            inner.data = Arc::new(Storage::clone(&inner.data));
+        }
+        Arc::get_mut(&mut inner.data).expect("the elements have no weak references")
     }
 }
 

@@ -120,23 +120,6 @@ pub fn overfitting_epoch(history: &[EpochRecord]) -> Option<usize> {
         .map(|run| run[1].epoch)
 }
 
-/// The Linear layers' weight gradient norms of one batch, by layer index.
-pub(super) fn weight_grad_norms(model: &Sequential, grads: &Gradients) -> Vec<(usize, f64)> {
-    model
-        .layers()
-        .iter()
-        .enumerate()
-        .filter_map(|(index, layer)| {
-            let grad = grads.get(&layer.as_linear()?.weight)?;
-            let squares = match grad.storage() {
-                Storage::F32(g) => sum_of_squares(g),
-                Storage::F64(g) => sum_of_squares(g),
-            };
-            Some((index, squares.sqrt()))
-        })
-        .collect()
-}
-
 /// Σ xᵢ² in f64, over sixteen interleaved partial sums: they are
 /// independent, so the loop vectorizes (one ordered sum would not).
 #[multiversion::multiversion(targets = "simd")]
@@ -166,15 +149,30 @@ pub(super) struct GradNormMeans {
 }
 
 impl GradNormMeans {
-    /// Adds one batch's norms (from [`weight_grad_norms`]).
-    pub(super) fn add(&mut self, norms: &[(usize, f64)]) {
-        if self.sums.is_empty() {
-            self.sums = norms.iter().map(|&(layer, _)| (layer, 0.0)).collect();
-        }
-        for (sum, (_, norm)) in self.sums.iter_mut().zip(norms) {
-            sum.1 += norm;
+    /// Adds one batch's weight gradient 2-norms, one per Linear layer that
+    /// has a gradient in `grads`.
+    pub(super) fn add(&mut self, model: &Sequential, grads: &Gradients) {
+        for (index, layer) in model.layers().iter().enumerate() {
+            let Some(grad) = layer.as_linear().and_then(|l| grads.get(&l.weight)) else {
+                continue;
+            };
+            let norm = match grad.storage() {
+                Storage::F32(g) => sum_of_squares(g),
+                Storage::F64(g) => sum_of_squares(g),
+            }
+            .sqrt();
+            match self.sums.iter_mut().find(|(layer, _)| *layer == index) {
+                Some((_, sum)) => *sum += norm,
+                None => self.sums.push((index, norm)),
+            }
         }
         self.batches += 1;
+    }
+
+    /// Forgets the batches added, for the next epoch.
+    pub(super) fn restart(&mut self) {
+        self.sums.clear();
+        self.batches = 0;
     }
 
     /// The means over the batches added.
@@ -361,7 +359,9 @@ mod tests {
             .push(Linear::new(3, 1, DType::F64, &mut rng));
         let x = Tensor::randn(&[4, 2], DType::F64, &mut rng);
         let grads = model.forward(&x).sum_all().backward();
-        let norms = weight_grad_norms(&model, &grads);
+        let mut means = GradNormMeans::default();
+        means.add(&model, &grads);
+        let norms: Vec<(usize, f64)> = means.means().map(|d| (d.layer, d.value)).collect();
         assert_eq!(norms.iter().map(|n| n.0).collect::<Vec<_>>(), [0, 2]);
         let (_, w2) = &model.parameters()[2];
         let expected = grads[*w2]
@@ -371,10 +371,14 @@ mod tests {
             .sum::<f64>()
             .sqrt();
         assert!((norms[1].1 - expected).abs() < 1e-15);
-        let mut means = GradNormMeans::default();
-        means.add(&[(0, 1.0), (2, 4.0)]);
-        means.add(&[(0, 3.0), (2, 8.0)]);
+        // A second batch with every gradient doubled: the means are 1.5×.
+        let doubled = (model.forward(&x).sum_all() * 2.0).backward();
+        means.add(&model, &doubled);
         let values: Vec<(usize, f64)> = means.means().map(|d| (d.layer, d.value)).collect();
-        assert_eq!(values, [(0, 2.0), (2, 6.0)]);
+        assert!((values[1].1 - 1.5 * expected).abs() < 1e-14);
+        means.restart();
+        means.add(&model, &grads);
+        let values: Vec<(usize, f64)> = means.means().map(|d| (d.layer, d.value)).collect();
+        assert_eq!(values, norms);
     }
 }

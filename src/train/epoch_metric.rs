@@ -2,9 +2,9 @@
 //! already computed (as the training loss is), so it costs no extra pass:
 //! accuracy for class targets, R² for values.
 
-use super::{BatchTargets, predict_classes};
+use super::{BatchTargets, predicted_class};
 use crate::data::{Dataset, Targets};
-use crate::tensor::Tensor;
+use crate::tensor::{Element, Storage};
 
 /// Accuracy or R² accumulated over an epoch's batches.
 #[derive(Debug)]
@@ -32,25 +32,40 @@ impl EpochMetric {
         }
     }
 
-    /// Adds a batch's outputs against its targets.
-    pub(super) fn add(&mut self, output: &Tensor, targets: &BatchTargets) {
+    /// Forgets the batches added, for the next epoch (the training set's
+    /// sum of squares is kept: it does not change).
+    pub(super) fn restart(&mut self) {
+        match self {
+            EpochMetric::Accuracy { right, seen } => (*right, *seen) = (0, 0),
+            EpochMetric::R2 { residual, .. } => *residual = 0.0,
+        }
+    }
+
+    /// Adds a batch's outputs (row-major, `width` per row) against its
+    /// targets.
+    pub(super) fn add(&mut self, output: &Storage, width: usize, targets: &BatchTargets) {
+        match output {
+            Storage::F32(values) => self.add_typed(values, width, targets),
+            Storage::F64(values) => self.add_typed(values, width, targets),
+        }
+    }
+
+    fn add_typed<T: Element>(&mut self, output: &[T], width: usize, targets: &BatchTargets) {
         match (self, targets) {
             (EpochMetric::Accuracy { right, seen }, BatchTargets::Classes(classes, _)) => {
-                let predicted = predict_classes(output);
-                *right += predicted
-                    .iter()
+                *right += output
+                    .chunks_exact(width)
                     .zip(classes)
-                    .filter(|(p, t)| p == t)
+                    .filter(|(row, class)| predicted_class(row) == **class)
                     .count();
                 *seen += classes.len();
             }
             (EpochMetric::R2 { residual, .. }, BatchTargets::Values(values)) => {
-                let truth = values.to_vec::<f64>();
+                let truth = values.as_slice::<T>();
                 *residual += output
-                    .to_vec::<f64>()
                     .iter()
-                    .zip(&truth)
-                    .map(|(p, t)| (p - t).powi(2))
+                    .zip(truth)
+                    .map(|(&p, &t)| (p - t).to_f64().expect("floats convert").powi(2))
                     .sum::<f64>();
             }
             _ => unreachable!("the metric is made for the training set's targets"),
@@ -75,6 +90,7 @@ impl EpochMetric {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Tensor;
     use crate::metrics::Regression;
 
     #[test]
@@ -93,7 +109,7 @@ mod tests {
         for rows in [0..2, 2..4] {
             let output = Tensor::from_vec(predicted[rows.clone()].to_vec(), &[2, 1]);
             let truth = Tensor::from_vec(vec![1.0, 2.0, 3.0, 5.0][rows].to_vec(), &[2, 1]);
-            metric.add(&output, &BatchTargets::Values(truth));
+            metric.add(output.storage(), 1, &BatchTargets::Values(truth));
         }
         let whole = Regression::new(&[1.0, 2.0, 3.0, 5.0], &predicted).r2;
         assert!((metric.value() - whole).abs() < 1e-15);
@@ -101,7 +117,17 @@ mod tests {
         let mut accuracy = EpochMetric::Accuracy { right: 0, seen: 0 };
         let logits = Tensor::from_vec(vec![2.0, 1.0, 0.0, 3.0, 5.0, 1.0], &[3, 2]);
         let onehot = Tensor::zeros(&[3, 2], crate::DType::F64);
-        accuracy.add(&logits, &BatchTargets::Classes(vec![0, 1, 1], onehot));
+        accuracy.add(
+            logits.storage(),
+            2,
+            &BatchTargets::Classes(vec![0, 1, 1], onehot),
+        );
         assert!((accuracy.value() - 2.0 / 3.0).abs() < 1e-15);
+        accuracy.restart();
+        assert_eq!(accuracy.value(), 0.0);
+        metric.restart();
+        let perfect = Tensor::from_vec(vec![1.0, 2.0, 3.0, 5.0], &[4, 1]);
+        metric.add(perfect.storage(), 1, &BatchTargets::Values(perfect.clone()));
+        assert_eq!(metric.value(), 1.0);
     }
 }

@@ -14,6 +14,8 @@
 //! settings fit, and the tape otherwise; the tests hold the two to the same
 //! losses and gradients.
 
+use smallvec::SmallVec;
+
 use crate::autograd::Gradients;
 use crate::nn::{Activation, Linear, Module, Sequential};
 use crate::tensor::gemm::{Operand, matmul_into};
@@ -189,45 +191,53 @@ impl FusedNet {
         })
     }
 
-    /// The batch's loss, the model's output (detached) and the gradients of
-    /// every parameter, as the tape would compute them.
+    /// The batch's loss and the gradients of every parameter, as the tape
+    /// would compute them; [`FusedNet::output`] then holds the model's
+    /// output. With `forward_done`, the caller vouches that the last
+    /// forward pass (a probe) ran on these inputs with these weights, and
+    /// its outputs are used as they are.
     pub(super) fn evaluate(
         &mut self,
         model: &Sequential,
         inputs: &Tensor,
         targets: &BatchTargets,
-    ) -> (f64, Tensor, Gradients) {
+        forward_done: bool,
+    ) -> (f64, Gradients) {
         match self.dtype {
-            DType::F32 => self.evaluate_typed::<f32>(model, inputs, targets),
-            DType::F64 => self.evaluate_typed::<f64>(model, inputs, targets),
+            DType::F32 => self.evaluate_typed::<f32>(model, inputs, targets, forward_done),
+            DType::F64 => self.evaluate_typed::<f64>(model, inputs, targets, forward_done),
         }
     }
 
-    /// The model's output for `inputs` (computed as in training, without
-    /// recording) and the activation diagnostics of its layers, as
-    /// `probe_forward` measures them.
-    pub(super) fn probe(
-        &mut self,
-        model: &Sequential,
-        inputs: &Tensor,
-    ) -> (Tensor, Vec<LayerDiagnostic>) {
+    /// The activation diagnostics of the model's layers on `inputs`, as
+    /// `probe_forward` measures them, from a forward pass computed as in
+    /// training (without recording); [`FusedNet::output`] then holds the
+    /// model's output.
+    pub(super) fn probe(&mut self, model: &Sequential, inputs: &Tensor) -> Vec<LayerDiagnostic> {
         let mut found = Vec::new();
-        let output = match self.dtype {
+        match self.dtype {
             DType::F32 => self.forward::<f32>(model, inputs, Some(&mut found)),
             DType::F64 => self.forward::<f64>(model, inputs, Some(&mut found)),
-        };
-        (output, found)
+        }
+        found
+    }
+
+    /// The model's output from the last forward pass (row-major) and its
+    /// width.
+    pub(super) fn output(&self) -> (&Storage, usize) {
+        let last = self.stages.last().expect("at least one stage");
+        (&last.output, last.outputs)
     }
 
     /// The forward pass, stage by stage: output = act(bias + input·Wᵀ),
-    /// measuring the activations on the way when asked. Returns the model's
-    /// output (a copy; the stages keep theirs for the backward pass).
+    /// measuring the activations on the way when asked. The stages keep
+    /// their outputs for the backward pass.
     fn forward<T: Element>(
         &mut self,
         model: &Sequential,
         inputs: &Tensor,
         mut diagnostics: Option<&mut Vec<LayerDiagnostic>>,
-    ) -> Tensor {
+    ) {
         let rows = inputs.shape()[0];
         let x = inputs.as_slice::<T>();
         for s in 0..self.stages.len() {
@@ -288,8 +298,6 @@ impl FusedNet {
                 found.push(LayerDiagnostic { layer, kind, value });
             }
         }
-        let last = self.stages.last().expect("at least one stage");
-        Tensor::from_vec(slice::<T>(&last.output).to_vec(), &[rows, last.outputs])
     }
 
     fn evaluate_typed<T: Element>(
@@ -297,8 +305,11 @@ impl FusedNet {
         model: &Sequential,
         inputs: &Tensor,
         targets: &BatchTargets,
-    ) -> (f64, Tensor, Gradients) {
-        let output = self.forward::<T>(model, inputs, None);
+        forward_done: bool,
+    ) -> (f64, Gradients) {
+        if !forward_done {
+            self.forward::<T>(model, inputs, None);
+        }
         let rows = inputs.shape()[0];
         let x = inputs.as_slice::<T>();
 
@@ -309,15 +320,42 @@ impl FusedNet {
             (LossKind::CrossEntropy, BatchTargets::Classes(classes, _)) => {
                 softmax_cross_entropy(slice(&last.output), classes, last.outputs, delta)
             }
-            (LossKind::Mse, targets) => {
-                let dense = targets.dense_for(&output);
-                squared_error(slice(&last.output), dense.as_slice::<T>(), delta)
+            (LossKind::Mse, BatchTargets::Values(values)) => {
+                let values = values.as_slice::<T>();
+                assert_eq!(
+                    rows * last.outputs,
+                    values.len(),
+                    "mse: {} predictions for {} targets",
+                    rows * last.outputs,
+                    values.len()
+                );
+                squared_error(slice(&last.output), |i| values[i], delta)
+            }
+            (LossKind::Mse, BatchTargets::Classes(classes, onehot)) => {
+                let (width, count) = (last.outputs, onehot.shape()[1]);
+                // The one-hot, or for a single output of two classes the
+                // class itself (as `fit_width` fits them on the tape).
+                let single = width == 1 && count == 2;
+                assert!(
+                    single || width == count,
+                    "mse: outputs of width {width} for one-hot targets of width {count}"
+                );
+                let target = |i: usize| {
+                    let class = classes[i / width];
+                    let hot = if single {
+                        class == 1
+                    } else {
+                        class == i % width
+                    };
+                    if hot { T::one() } else { T::zero() }
+                };
+                squared_error(slice(&last.output), target, delta)
             }
             (kind, _) => panic!("{kind:?} needs class targets"),
         };
 
         // Backward, from the last stage to the first.
-        let mut pairs = Vec::with_capacity(2 * self.stages.len());
+        let mut pairs = SmallVec::<[_; 8]>::new();
         for s in (0..self.stages.len()).rev() {
             let (below, rest) = self.stages.split_at_mut(s);
             let stage = &mut rest[0];
@@ -363,7 +401,7 @@ impl FusedNet {
                 std::mem::swap(&mut self.delta, &mut self.delta_below);
             }
         }
-        (loss, output, Gradients::from_pairs(pairs))
+        (loss, Gradients::from_pairs(pairs))
     }
 }
 
@@ -404,20 +442,13 @@ fn softmax_cross_entropy<T: Element>(
     total / rows as f64
 }
 
-/// Mean squared error of `prediction` against `target` (same length), and
-/// its gradient `2·(ŷ − y)/n` written into `grad`.
-fn squared_error<T: Element>(prediction: &[T], target: &[T], grad: &mut [T]) -> f64 {
-    assert_eq!(
-        prediction.len(),
-        target.len(),
-        "mse: {} predictions for {} targets",
-        prediction.len(),
-        target.len()
-    );
+/// Mean squared error of `prediction` against the targets `target(i)`,
+/// and its gradient `2·(ŷ − y)/n` written into `grad`.
+fn squared_error<T: Element>(prediction: &[T], target: impl Fn(usize) -> T, grad: &mut [T]) -> f64 {
     let n = T::c(prediction.len() as f64);
     let mut total = 0.0;
-    for ((g, &p), &y) in grad.iter_mut().zip(prediction).zip(target) {
-        let diff = p - y;
+    for (i, (g, &p)) in grad.iter_mut().zip(prediction).enumerate() {
+        let diff = p - target(i);
         total += (diff * diff).to_f64().expect("floats convert");
         *g = (diff + diff) / n;
     }
@@ -519,15 +550,24 @@ mod tests {
     ) {
         let mut fused = FusedNet::compile(model, loss, &FitOptions::default())
             .expect("the model is made of fusable layers");
-        // Twice: the second step reuses every buffer.
-        for _ in 0..2 {
-            let (value, output, grads) = fused.evaluate(model, x, targets);
+        // Twice: the second step reuses every buffer, and the forward pass
+        // of a probe on the same inputs.
+        for step in 0..2 {
+            if step == 1 {
+                fused.probe(model, x);
+            }
+            let (value, grads) = fused.evaluate(model, x, targets, step == 1);
             let (expected, expected_grads) = tape(model, loss, x, targets);
             assert!(
                 (value - expected).abs() <= tolerance * expected.abs().max(1.0),
                 "{value} vs {expected}"
             );
-            assert_eq!(output.to_vec::<f64>(), model.forward(x).to_vec::<f64>());
+            let (output, width) = fused.output();
+            assert_eq!(width, model.forward(x).shape()[1]);
+            assert_eq!(
+                Tensor::from_storage(output.clone(), &[output.len()]).to_vec::<f64>(),
+                model.forward(x).to_vec::<f64>()
+            );
             assert_eq!(grads.len(), model.parameters().len());
             for (name, param) in model.parameters() {
                 let (got, want) = (
@@ -603,7 +643,8 @@ mod tests {
             let net = model(6, layers, DType::F64, 5);
             let mut fused =
                 FusedNet::compile(&net, LossKind::CrossEntropy, &FitOptions::default()).unwrap();
-            let (output, found) = fused.probe(&net, &x);
+            let found = fused.probe(&net, &x);
+            let output = Tensor::from_storage(fused.output().0.clone(), &[x.shape()[0], 3]);
             let (expected_output, expected) =
                 crate::no_grad(|| super::super::diagnostics::probe_forward(&net, &x));
             assert_eq!(found.len(), expected.len());

@@ -186,7 +186,7 @@ pub use diagnostics::{
     TANH_SATURATION, best_epoch, overfitting_epoch,
 };
 
-use diagnostics::{GradNormMeans, probe_forward, weight_grad_norms};
+use diagnostics::{GradNormMeans, probe_forward};
 use epoch_metric::EpochMetric;
 use fused::FusedNet;
 use snapshot::Snapshot;
@@ -395,9 +395,15 @@ pub fn fit(
     let mut last_good = Snapshot::of(model);
     let mut fused = FusedNet::compile(model, loss, options);
     let mut probe_rows = None;
+    // Set when the epoch's probe ran the fused forward pass on the batch
+    // the next step starts with (an unshuffled full batch of at most
+    // PROBE_ROWS rows): nothing changes the weights in between.
+    let mut probed_batch = false;
     let whole_set = (batch == train.len() && !options.shuffle)
         .then(|| batch_of(train, dtype, &targets, &order, &mut None));
     let mut batch_features = None;
+    let mut train_metric = EpochMetric::new(train);
+    let mut grad_norms = GradNormMeans::default();
     for epoch in start + 1..=options.epochs {
         let lr = base_lr * options.schedule.factor(epoch - 1);
         optimizer.set_lr(lr);
@@ -407,8 +413,8 @@ pub fn fit(
         model.set_training(true);
         let before = options.tolerance.map(|_| weights(model));
         let mut total = 0.0;
-        let mut train_metric = EpochMetric::new(train);
-        let mut grad_norms = GradNormMeans::default();
+        train_metric.restart();
+        grad_norms.restart();
         for rows in order.chunks(batch) {
             // Unshuffled full batches are the same every epoch: gathered once.
             let gathered;
@@ -426,14 +432,15 @@ pub fn fit(
                 loss,
                 options,
                 fused: fused.as_mut(),
-                entry: None,
+                metric: &mut train_metric,
+                grad_norms: &mut grad_norms,
+                entry_loss: None,
+                forward_done: std::mem::take(&mut probed_batch),
             };
             let failure = match optimizer.minimize_step(&mut objective) {
                 Err(source) => Some(TrainError::Step { epoch, source }),
                 Ok(_) => objective
-                    .entry
-                    .as_ref()
-                    .map(|entry| entry.loss)
+                    .entry_loss
                     .filter(|loss| !loss.is_finite())
                     .map(|loss| TrainError::Diverged {
                         epoch,
@@ -445,12 +452,10 @@ pub fn fit(
                 last_good.restore(model);
                 return Err(failure);
             }
-            let entry = objective
-                .entry
+            let entry_loss = objective
+                .entry_loss
                 .expect("every step evaluates the loss where it starts");
-            total += entry.loss * rows.len() as f64;
-            train_metric.add(&entry.output, bt);
-            grad_norms.add(&entry.grad_norms);
+            total += entry_loss * rows.len() as f64;
             if let Some(c) = options.max_norm {
                 for (name, p) in model.parameters_mut() {
                     if name.ends_with("weight") && p.rank() == 2 {
@@ -468,11 +473,20 @@ pub fn fit(
             }
             None => {
                 // The activation diagnostics then look at the first training rows.
-                let rows = probe_rows.get_or_insert_with(|| {
-                    let first: Vec<usize> = (0..train.len().min(PROBE_ROWS)).collect();
-                    train.rows_tensor(&first, dtype)
+                let rows = probe_rows.get_or_insert_with(|| match &whole_set {
+                    Some((x, _)) if train.len() <= PROBE_ROWS => x.clone(),
+                    _ => {
+                        let first: Vec<usize> = (0..train.len().min(PROBE_ROWS)).collect();
+                        train.rows_tensor(&first, dtype)
+                    }
                 });
-                let (_, activations) = probe(model, fused.as_mut(), rows);
+                let activations = match fused.as_mut() {
+                    Some(fused) => {
+                        probed_batch = whole_set.as_ref().is_some_and(|(x, _)| x.id() == rows.id());
+                        fused.probe(model, rows)
+                    }
+                    None => crate::no_grad(|| probe_forward(model, rows)).1,
+                };
                 (None, None, activations)
             }
         };
@@ -567,18 +581,18 @@ struct BatchObjective<'a> {
     options: &'a FitOptions,
     /// The model compiled for fused steps, when it can be.
     fused: Option<&'a mut FusedNet>,
-    /// What the first evaluation found: where the step started.
-    entry: Option<Entry>,
-}
-
-/// A batch at the start of its step.
-struct Entry {
-    /// The loss without penalties.
-    loss: f64,
-    /// The model's output (detached).
-    output: Tensor,
-    /// The weight gradient norms of the Linear layers, before clipping.
-    grad_norms: Vec<(usize, f64)>,
+    /// The epoch's training metric, to which the first evaluation (where
+    /// the step starts) adds the batch's outputs.
+    metric: &'a mut EpochMetric,
+    /// The epoch's weight gradient norms (before clipping), to which the
+    /// first evaluation adds the batch's.
+    grad_norms: &'a mut GradNormMeans,
+    /// The loss without penalties where the step started, once evaluated.
+    entry_loss: Option<f64>,
+    /// Whether the fused network's last forward pass (the previous epoch's
+    /// probe) ran on these inputs with the current weights, so that the
+    /// first evaluation can start from it.
+    forward_done: bool,
 }
 
 impl Objective for BatchObjective<'_> {
@@ -587,26 +601,34 @@ impl Objective for BatchObjective<'_> {
     }
 
     fn evaluate(&mut self) -> (f64, Gradients) {
-        let (entry_loss, cost, output, mut grads) = match self.fused.as_deref_mut() {
+        let first = self.entry_loss.is_none();
+        let (entry_loss, cost, mut grads) = match self.fused.as_deref_mut() {
             Some(fused) => {
-                let (loss, output, grads) = fused.evaluate(self.model, self.inputs, self.targets);
-                (loss, loss, output, grads)
+                let forward_done = std::mem::take(&mut self.forward_done);
+                let (loss, grads) =
+                    fused.evaluate(self.model, self.inputs, self.targets, forward_done);
+                if first {
+                    let (output, width) = fused.output();
+                    self.metric.add(output, width, self.targets);
+                }
+                (loss, loss, grads)
             }
             None => {
                 let output = self.model.forward(self.inputs);
                 let cost = self.loss.of(&output, self.targets);
+                if first {
+                    self.metric
+                        .add(output.storage(), output.shape()[1], self.targets);
+                }
                 let entry_loss = cost.item();
                 let cost = penalized(cost, self.model, self.options);
                 let grads = cost.backward();
-                (entry_loss, cost.item(), output.detach(), grads)
+                (entry_loss, cost.item(), grads)
             }
         };
-        if self.entry.is_none() {
-            self.entry = Some(Entry {
-                loss: entry_loss,
-                output,
-                grad_norms: weight_grad_norms(self.model, &grads),
-            });
+        if first {
+            self.entry_loss = Some(entry_loss);
+            self.grad_norms.add(self.model, &grads);
         }
         let options = self.options;
         if options.clip_norm.is_some() || options.clip_value.is_some() {
@@ -719,7 +741,12 @@ fn probe(
     x: &Tensor,
 ) -> (Tensor, Vec<LayerDiagnostic>) {
     match fused {
-        Some(fused) => fused.probe(model, x),
+        Some(fused) => {
+            let activations = fused.probe(model, x);
+            let (output, width) = fused.output();
+            let output = Tensor::from_storage(output.clone(), &[x.shape()[0], width]);
+            (output, activations)
+        }
         None => crate::no_grad(|| probe_forward(model, x)),
     }
 }
@@ -750,18 +777,20 @@ fn evaluate_tensors(
 /// output, or for a single output, class 1 when it is above 0.5 (a
 /// probability) — for logits use a sigmoid layer or two outputs.
 pub fn predict_classes(output: &Tensor) -> Vec<usize> {
-    let (rows, cols) = (output.shape()[0], output.shape()[1]);
-    let values = output.to_vec::<f64>();
-    (0..rows)
-        .map(|r| {
-            let row = &values[r * cols..(r + 1) * cols];
-            if cols == 1 {
-                usize::from(row[0] > 0.5)
-            } else {
-                (0..cols).fold(0, |best, c| if row[c] > row[best] { c } else { best })
-            }
-        })
+    let cols = output.shape()[1];
+    output
+        .to_vec::<f64>()
+        .chunks_exact(cols.max(1))
+        .map(predicted_class)
         .collect()
+}
+
+/// The predicted class of one row of outputs, as [`predict_classes`] says.
+pub(crate) fn predicted_class<T: PartialOrd + num_traits::Float>(row: &[T]) -> usize {
+    match row {
+        [probability] => usize::from(*probability > T::from(0.5).expect("0.5 converts")),
+        _ => (0..row.len()).fold(0, |best, c| if row[c] > row[best] { c } else { best }),
+    }
 }
 
 /// The loss and the metric of a trained model on a dataset: the

@@ -301,7 +301,7 @@ fn npy_datasets() {
     ))
     .unwrap();
     assert_eq!(
-        (a.shape.as_slice(), a.data.as_slice()),
+        (a.shape.as_slice(), a.data.as_f64().as_ref()),
         (&[1, 2][..], &[-1.0, 7.0][..])
     );
 }

@@ -99,7 +99,7 @@ fn load_files(
     expect(workload, &y_path, &y, "<i8", "int64", &[rows])?;
     let classes = workload.outputs();
     let mut indices = Vec::with_capacity(rows);
-    for (row, &label) in y.data.iter().enumerate() {
+    for (row, label) in y.data.iter().enumerate() {
         if !(0.0..classes as f64).contains(&label) {
             return Err(BenchError::Invalid {
                 path: y_path,
@@ -113,7 +113,7 @@ fn load_files(
         }
         indices.push(label as usize);
     }
-    Ok(classification(workload, prefix, x.into_features(), indices))
+    Ok(classification(workload, prefix, x.data, indices))
 }
 
 /// Checks an array's element type and shape.

@@ -18,14 +18,14 @@
 //! use nabla::data::parse_idx;
 //! let bytes = [0, 0, 0x08, 1, 0, 0, 0, 3, 7, 2, 1];
 //! let labels = parse_idx(&bytes, "labels-idx1-ubyte").unwrap();
-//! assert_eq!((labels.shape.as_slice(), labels.data.as_slice()), (&[3][..], &[7.0, 2.0, 1.0][..]));
+//! assert_eq!((labels.shape.as_slice(), labels.data.as_f64().as_ref()), (&[3][..], &[7.0, 2.0, 1.0][..]));
 //! ```
 
 use std::io::Read;
 use std::path::Path;
 
 use super::error::DataError;
-use super::npy::{Array, dataset_from_arrays, hex, shape_text};
+use super::npy::{Array, Decoder, dataset_from_arrays, hex, shape_text};
 use super::task::{Loaded, Task};
 
 /// Reads an IDX file, gzipped or not.
@@ -98,7 +98,7 @@ pub fn parse_idx(bytes: &[u8], path: impl AsRef<Path>) -> Result<Array, DataErro
     }
     Ok(Array {
         shape,
-        data: data.chunks_exact(kind.size).map(kind.read).collect(),
+        data: kind.read.all(data, kind.size),
         dtype: kind.name.into(),
         integer: kind.integer,
     })
@@ -140,7 +140,7 @@ struct Kind {
     name: &'static str,
     size: usize,
     integer: bool,
-    read: fn(&[u8]) -> f64,
+    read: Decoder,
 }
 
 impl Kind {
@@ -155,7 +155,7 @@ impl Kind {
                 name,
                 size,
                 integer,
-                read,
+                read: Decoder::F64(read),
             })
         }
         match code {
@@ -167,8 +167,13 @@ impl Kind {
             0x0C => k("i32", 4, true, |b| {
                 i32::from_be_bytes(b.try_into().expect("chunks have the element size")) as f64
             }),
-            0x0D => k("f32", 4, false, |b| {
-                f32::from_be_bytes(b.try_into().expect("chunks have the element size")) as f64
+            0x0D => Some(Kind {
+                name: "f32",
+                size: 4,
+                integer: false,
+                read: Decoder::F32(|b| {
+                    f32::from_be_bytes(b.try_into().expect("chunks have the element size"))
+                }),
             }),
             0x0E => k("f64", 8, false, |b| {
                 f64::from_be_bytes(b.try_into().expect("chunks have the element size"))
@@ -181,6 +186,7 @@ impl Kind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::Features;
     use std::io::Write;
 
     fn idx(code: u8, shape: &[u32], data: &[u8]) -> Vec<u8> {
@@ -207,7 +213,10 @@ mod tests {
             let a = parse_idx(&file, "images").unwrap();
             assert_eq!(a.shape, [2, 2, 3]);
             assert_eq!((a.rows(), a.cols()), (2, 6));
-            assert_eq!(a.data[6..], [250.0, 251.0, 252.0, 253.0, 254.0, 255.0]);
+            assert_eq!(
+                a.data.as_f64()[6..],
+                [250.0, 251.0, 252.0, 253.0, 254.0, 255.0]
+            );
             assert!(a.integer);
         }
     }
@@ -220,7 +229,7 @@ mod tests {
             .collect();
         assert_eq!(
             parse_idx(&idx(0x0D, &[2], &data), "f").unwrap().data,
-            [1.5, -2.0]
+            Features::F32(vec![1.5, -2.0])
         );
         let data: Vec<u8> = [-3i16, 300].iter().flat_map(|v| v.to_be_bytes()).collect();
         assert_eq!(

@@ -1,6 +1,7 @@
 //! Datasets: features and targets in memory, loaded from files or built in.
 //!
-//! A [`Dataset`] holds a feature matrix `[n, d]` (f64, as read) and its
+//! A [`Dataset`] holds a feature matrix `[n, d]` ([`Features`]: f32 as
+//! float32 files and generated sets give them, f64 otherwise) and its
 //! [`Targets`]: class indices with their label names, or real values.
 //!
 //! - files: [`load_csv`] (a header row, numeric features, a target column),

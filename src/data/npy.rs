@@ -2,9 +2,10 @@
 //!
 //! Read: format versions 1.0, 2.0 and 3.0; little-endian `<f4`, `<f8`,
 //! `<i1`…`<i8`, `<u1`…`<u8` (`|` for one-byte types) and `|b1`; C order;
-//! 1-D or 2-D. Everything becomes `f64` (integers beyond 2⁵³ lose their low
-//! bits). A dataset comes from two files, `X.npy` `[n, d]` (or `[n]`, one
-//! feature) and `y.npy` `[n]` or `[n, k]`: see [`load_npy_dataset`].
+//! 1-D or 2-D. Float32 elements stay `f32`; everything else becomes `f64`
+//! (integers beyond 2⁵³ lose their low bits). A dataset comes from two
+//! files, `X.npy` `[n, d]` (or `[n]`, one feature) and `y.npy` `[n]` or
+//! `[n, k]`: see [`load_npy_dataset`].
 //!
 //! ```
 //! use nabla::data::parse_npy;
@@ -15,7 +16,7 @@
 //! bytes.extend(1.5f64.to_le_bytes());
 //! bytes.extend((-2.0f64).to_le_bytes());
 //! let array = parse_npy(&bytes, "a.npy").unwrap();
-//! assert_eq!((array.shape.as_slice(), array.data.as_slice()), (&[2][..], &[1.5, -2.0][..]));
+//! assert_eq!((array.shape.as_slice(), array.data.as_f64().as_ref()), (&[2][..], &[1.5, -2.0][..]));
 //! ```
 
 use std::path::Path;
@@ -29,8 +30,10 @@ use super::{Dataset, Features, Targets};
 pub struct Array {
     /// The dimensions, outermost first.
     pub shape: Vec<usize>,
-    /// The elements, row-major (C order).
-    pub data: Vec<f64>,
+    /// The elements, row-major (C order): f32 for float32 files (exact
+    /// there, at half the memory, and never widened on the way), f64 for
+    /// every other element type.
+    pub data: Features,
     /// The element type as the file names it (`"<f8"`, `"u8"`).
     pub dtype: String,
     /// Whether the elements were stored as integers (or booleans).
@@ -46,16 +49,6 @@ impl Array {
     /// Elements per row: the product of the other dimensions.
     pub fn cols(&self) -> usize {
         self.shape.iter().skip(1).product()
-    }
-
-    /// The values as dataset features: float32 arrays stay f32 (their
-    /// values are exact there, at half the memory), others are f64.
-    pub fn into_features(self) -> Features {
-        if self.dtype.ends_with("f4") {
-            Features::F32(self.data.iter().map(|&v| v as f32).collect())
-        } else {
-            Features::F64(self.data)
-        }
     }
 }
 
@@ -193,7 +186,7 @@ pub fn parse_npy(bytes: &[u8], path: impl AsRef<Path>) -> Result<Array, DataErro
     }
     Ok(Array {
         shape,
-        data: data.chunks_exact(kind.size).map(kind.read).collect(),
+        data: kind.read.all(data, kind.size),
         dtype: descr,
         integer: kind.integer,
     })
@@ -277,8 +270,9 @@ pub(crate) fn dataset_from_arrays(
     )?;
     let outputs = y.cols();
     let file = y_path.display();
+    let y_values = y.data.as_f64();
     let values = || Targets::Values {
-        values: y.data.clone(),
+        values: y_values.to_vec(),
         outputs,
     };
     let chosen = |task, reason: String| TaskChoice { task, reason };
@@ -310,11 +304,11 @@ pub(crate) fn dataset_from_arrays(
         ),
         Task::Regression => (values(), chosen(Task::Regression, "asked for".into())),
         Task::Classification => (
-            numeric_classes(&y.data),
+            numeric_classes(&y_values),
             chosen(Task::Classification, "asked for".into()),
         ),
         Task::Auto if y.integer => (
-            numeric_classes(&y.data),
+            numeric_classes(&y_values),
             chosen(
                 Task::Classification,
                 format!(
@@ -323,9 +317,9 @@ pub(crate) fn dataset_from_arrays(
                 ),
             ),
         ),
-        Task::Auto => match auto_numeric(&y.data, target_name) {
+        Task::Auto => match auto_numeric(&y_values, target_name) {
             Ok(reason) => (
-                numeric_classes(&y.data),
+                numeric_classes(&y_values),
                 chosen(Task::Classification, reason),
             ),
             Err(reason) => (values(), chosen(Task::Regression, reason)),
@@ -341,7 +335,7 @@ pub(crate) fn dataset_from_arrays(
     }
     Ok(Loaded {
         dataset: Dataset {
-            features: x.into_features(),
+            features: x.data,
             feature_names: (0..d).map(|j| format!("{feature_prefix}{j}")).collect(),
             target_name: target_name.to_string(),
             targets,
@@ -351,15 +345,15 @@ pub(crate) fn dataset_from_arrays(
 }
 
 fn check_finite(a: &Array, path: &Path, fix: &'static str) -> Result<(), DataError> {
-    match a.data.iter().position(|v| !v.is_finite()) {
+    match a.data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
         None => Ok(()),
-        Some(i) => {
+        Some((i, value)) => {
             let cols = a.cols().max(1);
             Err(DataError::Element {
                 path: path.to_path_buf(),
                 row: i / cols + 1,
                 column: i % cols + 1,
-                value: a.data[i],
+                value,
                 problem: "is not finite",
                 fix,
             })
@@ -394,11 +388,30 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         .join(" ")
 }
 
+/// How one element is read from its bytes, and the precision it is kept in.
+#[derive(Clone, Copy)]
+pub(crate) enum Decoder {
+    /// Float32 elements, kept as f32.
+    F32(fn(&[u8]) -> f32),
+    /// Every other element type, as f64.
+    F64(fn(&[u8]) -> f64),
+}
+
+impl Decoder {
+    /// Every `size`-byte element of `bytes`, in order.
+    pub(crate) fn all(self, bytes: &[u8], size: usize) -> Features {
+        match self {
+            Decoder::F32(read) => Features::F32(bytes.chunks_exact(size).map(read).collect()),
+            Decoder::F64(read) => Features::F64(bytes.chunks_exact(size).map(read).collect()),
+        }
+    }
+}
+
 /// An element type: its size and how to read one.
 struct Kind {
     size: usize,
     integer: bool,
-    read: fn(&[u8]) -> f64,
+    read: Decoder,
 }
 
 impl Kind {
@@ -407,12 +420,16 @@ impl Kind {
             Some(Kind {
                 size,
                 integer,
-                read,
+                read: Decoder::F64(read),
             })
         }
         match descr {
-            "<f4" => k(4, false, |b| {
-                f32::from_le_bytes(b.try_into().expect("chunks have the element size")) as f64
+            "<f4" => Some(Kind {
+                size: 4,
+                integer: false,
+                read: Decoder::F32(|b| {
+                    f32::from_le_bytes(b.try_into().expect("chunks have the element size"))
+                }),
             }),
             "<f8" => k(8, false, |b| {
                 f64::from_le_bytes(b.try_into().expect("chunks have the element size"))
@@ -622,15 +639,109 @@ mod tests {
             );
             assert_eq!(a.integer, !descr.contains('f'));
             assert_eq!(a.dtype, descr);
+            assert_eq!(
+                matches!(a.data, Features::F32(_)),
+                descr == "<f4",
+                "only float32 stays f32: {descr}"
+            );
         }
         for descr in ["|u1", "<u1"] {
             let a = parse_npy(&npy_bytes(descr, false, &[1, 2], &[0, 255], 2), "a.npy").unwrap();
-            assert_eq!(
-                (a.shape.as_slice(), a.data.as_slice()),
-                (&[1, 2][..], &[0.0, 255.0][..])
-            );
+            assert_eq!(a.shape, [1, 2]);
+            assert_eq!(a.data, Features::F64(vec![0.0, 255.0]));
             assert_eq!((a.rows(), a.cols()), (1, 2));
         }
+    }
+
+    #[test]
+    fn float32_elements_stay_f32_bit_for_bit() {
+        let values = [
+            0.1f32,
+            -0.0,
+            f32::MAX,
+            f32::MIN_POSITIVE,
+            f32::from_bits(1), // the smallest subnormal
+            16_777_216.0,
+            -1.0e-7,
+        ];
+        let bytes = npy_bytes("<f4", false, &[1, 7], &le(&values, f32::to_le_bytes), 1);
+        let a = parse_npy(&bytes, "X.npy").unwrap();
+        let Features::F32(read) = &a.data else {
+            panic!("float32 read as {:?}", a.data)
+        };
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(read), bits(&values));
+
+        let y = parse_npy(
+            &npy_bytes("<i8", false, &[1], &le(&[1i64], i64::to_le_bytes), 1),
+            "y.npy",
+        )
+        .unwrap();
+        let loaded = dataset_from_arrays(
+            a,
+            Path::new("X.npy"),
+            &y,
+            Path::new("y.npy"),
+            "x",
+            "y",
+            Task::Regression,
+        )
+        .unwrap();
+        let Features::F32(features) = &loaded.dataset.features else {
+            panic!("the dataset widened float32 features")
+        };
+        assert_eq!(bits(features), bits(&values));
+    }
+
+    #[test]
+    fn non_finite_elements_are_named_in_either_precision() {
+        let y = Array {
+            shape: vec![2],
+            data: vec![0.0, 1.0].into(),
+            dtype: "<f8".into(),
+            integer: false,
+        };
+        let x32 = le(&[1.0f32, 2.0, 3.0, f32::INFINITY], f32::to_le_bytes);
+        let x64 = le(&[1.0f64, 2.0, 3.0, f64::INFINITY], f64::to_le_bytes);
+        for (descr, data) in [("<f4", x32), ("<f8", x64)] {
+            let x = parse_npy(&npy_bytes(descr, false, &[2, 2], &data, 1), "X.npy").unwrap();
+            let err = dataset_from_arrays(
+                x,
+                Path::new("X.npy"),
+                &y,
+                Path::new("y.npy"),
+                "x",
+                "y",
+                Task::Auto,
+            )
+            .unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "X.npy: row 2, column 2: value inf is not finite; features must be finite numbers: fill in or remove the row",
+                "{descr}"
+            );
+        }
+        let nan = le(&[f32::NAN, 0.0], f32::to_le_bytes);
+        let y32 = parse_npy(&npy_bytes("<f4", false, &[2], &nan, 1), "y.npy").unwrap();
+        let x = Array {
+            shape: vec![2, 1],
+            ..y.clone()
+        };
+        let err = dataset_from_arrays(
+            x,
+            Path::new("X.npy"),
+            &y32,
+            Path::new("y.npy"),
+            "x",
+            "y",
+            Task::Auto,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("y.npy: row 1, column 1: value NaN is not finite"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -684,13 +795,13 @@ mod tests {
     fn builds_datasets_from_arrays() {
         let x = Array {
             shape: vec![3, 2],
-            data: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            data: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0].into(),
             dtype: "<f8".into(),
             integer: false,
         };
         let y = |data: Vec<f64>, integer| Array {
             shape: vec![data.len()],
-            data,
+            data: data.into(),
             dtype: if integer { "<i8" } else { "<f8" }.into(),
             integer,
         };
@@ -753,7 +864,7 @@ mod tests {
         assert_eq!(
             multi.dataset.targets,
             Targets::Values {
-                values: x.data.clone(),
+                values: x.data.as_f64().into_owned(),
                 outputs: 2
             }
         );

@@ -1,17 +1,8 @@
 //! The real `nabla` binary: output, exit codes and one-line errors.
 
-use std::process::{Command, Output};
+mod common;
 
-fn nabla(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nabla"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{Scratch, nabla, text, utf8};
 
 #[test]
 fn gradcheck_passes_on_the_default_network() {
@@ -99,23 +90,11 @@ fn bad_arguments_are_one_line_errors_with_exit_code_2() {
     }
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("nabla-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a temp dir");
-    dir
-}
-
 #[test]
 fn train_with_no_arguments_learns_the_digits() {
-    let dir = temp_dir("digits");
-    let out = dir.join("run");
-    let output = nabla(&[
-        "train",
-        "--json",
-        "--out",
-        out.to_str().expect("utf-8 path"),
-    ]);
+    let dir = Scratch::new("digits");
+    let out = dir.path("run");
+    let output = nabla(&["train", "--json", "--out", utf8(&out)]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let summary: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("one JSON object");
@@ -130,7 +109,6 @@ fn train_with_no_arguments_learns_the_digits() {
     assert_eq!(weights["0.weight"].shape(), &[128, 64]);
     let history = std::fs::read_to_string(out.join("history.csv")).expect("history");
     assert_eq!(history.lines().count(), 31, "a header and 30 epochs");
-    std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
 const CHART_FILES: [&str; 8] = [
@@ -146,8 +124,8 @@ const CHART_FILES: [&str; 8] = [
 
 #[test]
 fn train_writes_charts_and_a_self_contained_report() {
-    let dir = temp_dir("report");
-    let out = dir.join("run");
+    let dir = Scratch::new("report");
+    let out = dir.path("run");
     let output = nabla(&[
         "train",
         "--dataset",
@@ -158,7 +136,7 @@ fn train_writes_charts_and_a_self_contained_report() {
         "8",
         "--json",
         "--out",
-        out.to_str().expect("utf-8 path"),
+        utf8(&out),
     ]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let summary: serde_json::Value =
@@ -193,7 +171,7 @@ fn train_writes_charts_and_a_self_contained_report() {
          layer1_dead_relu,layer2_grad_norm,layer3_saturated,layer4_grad_norm\n"
     ));
 
-    let bare = dir.join("bare");
+    let bare = dir.path("bare");
     let output = nabla(&[
         "train",
         "--dataset",
@@ -203,7 +181,7 @@ fn train_writes_charts_and_a_self_contained_report() {
         "--no-plots",
         "--quiet",
         "--out",
-        bare.to_str().expect("utf-8 path"),
+        utf8(&bare),
     ]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     for file in CHART_FILES {
@@ -211,12 +189,11 @@ fn train_writes_charts_and_a_self_contained_report() {
     }
     let report = std::fs::read_to_string(bare.join("report.html")).expect("still a report");
     assert!(!report.contains("<svg") && report.contains("Per class"));
-    std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
 #[test]
 fn a_regression_run_plots_predicted_against_true() {
-    let dir = temp_dir("regression-plots");
+    let dir = Scratch::new("regression-plots");
     let output = nabla(&[
         "train",
         "--dataset",
@@ -225,24 +202,23 @@ fn a_regression_run_plots_predicted_against_true() {
         "3",
         "--quiet",
         "--out",
-        dir.to_str().expect("utf-8 path"),
+        utf8(dir.dir()),
     ]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     for file in ["predicted.png", "predicted.svg", "loss.svg", "metric.svg"] {
-        assert!(dir.join(file).is_file(), "{file} written");
+        assert!(dir.path(file).is_file(), "{file} written");
     }
     for file in ["confusion.svg", "boundary.svg"] {
-        assert!(!dir.join(file).exists(), "{file} is for classifiers");
+        assert!(!dir.path(file).exists(), "{file} is for classifiers");
     }
-    let report = std::fs::read_to_string(dir.join("report.html")).expect("report.html written");
+    let report = std::fs::read_to_string(dir.path("report.html")).expect("report.html written");
     assert!(report.contains("test R²") && report.contains("predicted against true"));
-    std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
 #[test]
 fn train_reads_a_csv_with_text_labels() {
-    let dir = temp_dir("csv");
-    let csv = dir.join("points.csv");
+    let dir = Scratch::new("csv");
+    let csv = dir.path("points.csv");
     let mut rows = String::from("x,y,side\n");
     for i in 0..60 {
         let x = f64::from(i) / 10.0 - 3.0;
@@ -256,13 +232,13 @@ fn train_reads_a_csv_with_text_labels() {
     let output = nabla(&[
         "train",
         "--data",
-        csv.to_str().expect("utf-8"),
+        utf8(&csv),
         "--layers",
         "8,tanh,2",
         "--epochs",
         "60",
         "--out",
-        dir.join("run").to_str().expect("utf-8"),
+        utf8(&dir.path("run")),
         "--quiet",
     ]);
     assert!(output.status.success(), "{}", text(&output.stderr));
@@ -271,17 +247,16 @@ fn train_reads_a_csv_with_text_labels() {
         "{}",
         text(&output.stdout)
     );
-    std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
 #[test]
 fn train_refuses_bad_input_in_one_line() {
-    let dir = temp_dir("bad");
-    let out = dir.join("run");
-    let out = out.to_str().expect("utf-8");
-    let ragged = dir.join("ragged.csv");
+    let dir = Scratch::new("bad");
+    let out = dir.path("run");
+    let out = utf8(&out);
+    let ragged = dir.path("ragged.csv");
     std::fs::write(&ragged, "a,b,c\n1,2,3\n4,5\n").expect("written");
-    let ragged = ragged.to_str().expect("utf-8");
+    let ragged = utf8(&ragged);
     for (args, message) in [
         (
             vec!["train", "--data", "/nonexistent/data.csv"],
@@ -359,12 +334,11 @@ fn train_refuses_bad_input_in_one_line() {
         !std::path::Path::new(out).exists(),
         "nothing written after bad input"
     );
-    std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
 #[test]
 fn a_diverging_run_says_so() {
-    let dir = temp_dir("diverge");
+    let dir = Scratch::new("diverge");
     let output = nabla(&[
         "train",
         "--dataset",
@@ -376,7 +350,7 @@ fn a_diverging_run_says_so() {
         "--epochs",
         "50",
         "--out",
-        dir.join("run").to_str().expect("utf-8"),
+        utf8(&dir.path("run")),
         "--quiet",
     ]);
     assert_eq!(output.status.code(), Some(1));
@@ -385,7 +359,6 @@ fn a_diverging_run_says_so() {
         stderr.contains("diverged") && stderr.contains("smaller learning rate"),
         "{stderr}"
     );
-    std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
 #[test]
@@ -402,9 +375,9 @@ fn datasets_are_listed() {
 
 #[test]
 fn a_trained_model_predicts_evaluates_and_describes_itself() {
-    let dir = temp_dir("predict");
-    let run = dir.join("run");
-    let run = run.to_str().expect("utf-8");
+    let dir = Scratch::new("predict");
+    let run = dir.path("run");
+    let run = utf8(&run);
     let iris = concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv");
     let trained = nabla(&[
         "train",
@@ -421,21 +394,21 @@ fn a_trained_model_predicts_evaluates_and_describes_itself() {
     assert!(trained.status.success(), "{}", text(&trained.stderr));
 
     // Columns in another order, and no target column: predict reads by name.
-    let rows = dir.join("new.csv");
+    let rows = dir.path("new.csv");
     std::fs::write(
         &rows,
         "petal_width,petal_length,sepal_width,sepal_length\n0.2,1.4,3.5,5.1\n2.3,5.4,3.0,6.2\n",
     )
     .expect("written");
-    let predictions = dir.join("predictions.csv");
+    let predictions = dir.path("predictions.csv");
     let output = nabla(&[
         "predict",
         "--model",
         run,
         "--data",
-        rows.to_str().expect("utf-8"),
+        utf8(&rows),
         "--out",
-        predictions.to_str().expect("utf-8"),
+        utf8(&predictions),
     ]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let written = std::fs::read_to_string(&predictions).expect("predictions written");
@@ -457,9 +430,9 @@ fn a_trained_model_predicts_evaluates_and_describes_itself() {
         "--model",
         run,
         "--data",
-        rows.to_str().expect("utf-8"),
+        utf8(&rows),
         "--out",
-        predictions.to_str().expect("utf-8"),
+        utf8(&predictions),
         "--json",
     ]);
     let summary: serde_json::Value =
@@ -479,33 +452,21 @@ fn a_trained_model_predicts_evaluates_and_describes_itself() {
     let output = nabla(&["inspect", run]);
     assert!(text(&output.stdout).contains("Linear(in_features=4, out_features=16, bias=True)"));
 
-    let unseen = dir.join("unseen.csv");
+    let unseen = dir.path("unseen.csv");
     std::fs::write(
         &unseen,
         "sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,rose\n",
     )
     .expect("written");
-    let wrong = dir.join("wrong.csv");
+    let wrong = dir.path("wrong.csv");
     std::fs::write(&wrong, "a,b\n1,2\n").expect("written");
     for (args, message) in [
         (
-            vec![
-                "eval",
-                "--model",
-                run,
-                "--data",
-                unseen.to_str().expect("utf-8"),
-            ],
+            vec!["eval", "--model", run, "--data", utf8(&unseen)],
             "class \"rose\" was not seen in training",
         ),
         (
-            vec![
-                "predict",
-                "--model",
-                run,
-                "--data",
-                wrong.to_str().expect("utf-8"),
-            ],
+            vec!["predict", "--model", run, "--data", utf8(&wrong)],
             "no column \"sepal_length\"",
         ),
         (
@@ -521,14 +482,13 @@ fn a_trained_model_predicts_evaluates_and_describes_itself() {
             "{args:?}: {stderr}"
         );
     }
-    std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
 #[test]
 fn training_options_reach_the_loop() {
-    let dir = temp_dir("options");
-    let out = dir.join("run");
-    let out = out.to_str().expect("utf-8");
+    let dir = Scratch::new("options");
+    let out = dir.path("run");
+    let out = utf8(&out);
     // One JSON line per epoch, then the summary.
     let output = nabla(&[
         "train",
@@ -557,11 +517,11 @@ fn training_options_reach_the_loop() {
     );
 
     // Starting from saved weights; a target loss that stops at once.
-    let weights = dir.join("run").join("model.safetensors");
+    let weights = dir.path("run").join("model.safetensors");
     let output = nabla(&[
         "train",
         "--init",
-        weights.to_str().expect("utf-8"),
+        utf8(&weights),
         "--target-loss",
         "10",
         "--epochs",
@@ -584,13 +544,7 @@ fn training_options_reach_the_loop() {
             "--init: cannot read /nonexistent/w.safetensors",
         ),
         (
-            vec![
-                "train",
-                "--layers",
-                "16,relu,10",
-                "--init",
-                weights.to_str().expect("utf-8"),
-            ],
+            vec!["train", "--layers", "16,relu,10", "--init", utf8(&weights)],
             "tensor \"0.bias\" has shape [128], but the model needs [16]",
         ),
     ] {
@@ -604,12 +558,11 @@ fn training_options_reach_the_loop() {
             "{args:?}: {stderr}"
         );
     }
-    std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
 #[test]
 fn random_restarts_keep_the_best_run() {
-    let dir = temp_dir("restarts");
+    let dir = Scratch::new("restarts");
     let output = nabla(&[
         "train",
         "--dataset",
@@ -631,7 +584,7 @@ fn random_restarts_keep_the_best_run() {
         "--restarts",
         "4",
         "--out",
-        dir.join("run").to_str().expect("utf-8"),
+        utf8(&dir.path("run")),
     ]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
@@ -650,25 +603,24 @@ fn random_restarts_keep_the_best_run() {
         "the kept model is the best: {stdout}"
     );
     let card: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("run/model.json")).expect("card"))
+        serde_json::from_str(&std::fs::read_to_string(dir.path("run/model.json")).expect("card"))
             .expect("JSON");
     let best_index = losses.iter().position(|&l| l == best).expect("present") + 1;
     assert_eq!(
         card["training"]["best_restart"].as_u64(),
         Some(best_index as u64)
     );
-    std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
 #[test]
 fn a_config_file_sets_every_flag_and_flags_override_it() {
-    let dir = temp_dir("config");
-    let config = dir.join("run.toml");
+    let dir = Scratch::new("config");
+    let config = dir.path("run.toml");
     std::fs::write(&config, "epochs = 3\nlayers = \"32,relu,10\"\nbatch_size = \"full\"\noptimizer = \"sgd\"\nlr = 0.5\n")
         .expect("written");
-    let config = config.to_str().expect("utf-8");
-    let out = dir.join("run");
-    let out = out.to_str().expect("utf-8");
+    let config = utf8(&config);
+    let out = dir.path("run");
+    let out = utf8(&out);
 
     let output = nabla(&[
         "train", "--config", config, "--epochs", "2", "--out", out, "--json",
@@ -681,7 +633,7 @@ fn a_config_file_sets_every_flag_and_flags_override_it() {
         "the flag overrides the file"
     );
     let card: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("run/model.json")).expect("card"))
+        serde_json::from_str(&std::fs::read_to_string(dir.path("run/model.json")).expect("card"))
             .expect("JSON");
     assert_eq!(card["layers"], "32,relu,10");
     assert_eq!(card["training"]["optimizer"], "sgd");
@@ -689,28 +641,22 @@ fn a_config_file_sets_every_flag_and_flags_override_it() {
     // The printed configuration reads back as a configuration.
     let printed = nabla(&["train", "--config", config, "--print-config"]);
     assert!(printed.status.success(), "{}", text(&printed.stderr));
-    let round_trip = dir.join("printed.toml");
+    let round_trip = dir.path("printed.toml");
     std::fs::write(&round_trip, &printed.stdout).expect("written");
-    let again = nabla(&[
-        "train",
-        "--config",
-        round_trip.to_str().expect("utf-8"),
-        "--print-config",
-    ]);
+    let again = nabla(&["train", "--config", utf8(&round_trip), "--print-config"]);
     assert_eq!(text(&again.stdout), text(&printed.stdout));
     assert!(text(&printed.stdout).contains("epochs = 3"));
 
-    let bad = dir.join("bad.toml");
+    let bad = dir.path("bad.toml");
     std::fs::write(&bad, "epochz = 3\n").expect("written");
-    let output = nabla(&["train", "--config", bad.to_str().expect("utf-8")]);
+    let output = nabla(&["train", "--config", utf8(&bad)]);
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("unknown key \"epochz\" for `nabla train`"));
-    std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
 #[test]
 fn a_separate_test_file_is_measured_with_the_training_labels() {
-    let dir = temp_dir("testfile");
+    let dir = Scratch::new("testfile");
     let iris = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv"))
         .expect("iris");
     let mut lines = iris.lines();
@@ -735,15 +681,15 @@ fn a_separate_test_file_is_measured_with_the_training_labels() {
             .collect::<Vec<_>>()
             .join("\n")
     );
-    let (train_path, test_path) = (dir.join("train.csv"), dir.join("test.csv"));
+    let (train_path, test_path) = (dir.path("train.csv"), dir.path("test.csv"));
     std::fs::write(&train_path, train).expect("written");
     std::fs::write(&test_path, reordered).expect("written");
     let output = nabla(&[
         "train",
         "--data",
-        train_path.to_str().expect("utf-8"),
+        utf8(&train_path),
         "--test",
-        test_path.to_str().expect("utf-8"),
+        utf8(&test_path),
         "--layers",
         "16,tanh,3",
         "--epochs",
@@ -752,7 +698,7 @@ fn a_separate_test_file_is_measured_with_the_training_labels() {
         "0.01",
         "--json",
         "--out",
-        dir.join("run").to_str().expect("utf-8"),
+        utf8(&dir.path("run")),
     ]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
@@ -776,14 +722,13 @@ fn a_separate_test_file_is_measured_with_the_training_labels() {
         summary["test"]["accuracy"].as_f64().expect("accuracy") > 0.8,
         "{summary}"
     );
-    std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
 /// The tutorials' XOR: one sigmoid output, squared error, full-batch
 /// gradient descent.
 #[test]
 fn squared_error_trains_a_classifier_with_one_sigmoid_output() {
-    let dir = temp_dir("xor-mse");
+    let dir = Scratch::new("xor-mse");
     let output = nabla(&[
         "train",
         "--dataset",
@@ -806,7 +751,7 @@ fn squared_error_trains_a_classifier_with_one_sigmoid_output() {
         "0",
         "--json",
         "--out",
-        dir.join("run").to_str().expect("utf-8"),
+        utf8(&dir.path("run")),
     ]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
@@ -815,7 +760,6 @@ fn squared_error_trains_a_classifier_with_one_sigmoid_output() {
         Some(1.0),
         "{summary}"
     );
-    std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
 /// L-BFGS and Newton's method train through the same command as the
@@ -829,8 +773,7 @@ fn train_with_lbfgs_and_newton() {
         ),
         ("newton", &["--damping", "0.001"][..]),
     ] {
-        let out_dir =
-            std::env::temp_dir().join(format!("nabla-cli-{optimizer}-{}", std::process::id()));
+        let out_dir = Scratch::new(optimizer);
         let mut args = vec![
             "train",
             "--dataset",
@@ -846,8 +789,7 @@ fn train_with_lbfgs_and_newton() {
             "--json",
             "--out",
         ];
-        let out_text = out_dir.to_string_lossy().into_owned();
-        args.push(&out_text);
+        args.push(utf8(out_dir.dir()));
         args.extend(extra);
         let out = nabla(&args);
         let stdout = text(&out.stdout);
@@ -861,7 +803,6 @@ fn train_with_lbfgs_and_newton() {
             .as_f64()
             .expect("a test accuracy");
         assert!(accuracy > 0.85, "{optimizer}: test accuracy {accuracy}");
-        std::fs::remove_dir_all(&out_dir).expect("cleanup");
     }
 }
 
@@ -871,8 +812,7 @@ fn train_with_lbfgs_and_newton() {
 /// saved).
 #[test]
 fn a_resumed_run_writes_the_same_model_as_an_uninterrupted_one() {
-    let root = std::env::temp_dir().join(format!("nabla-cli-resume-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
+    let root = Scratch::new("resume");
     for (name, flags) in [
         (
             "adam",
@@ -891,9 +831,8 @@ fn a_resumed_run_writes_the_same_model_as_an_uninterrupted_one() {
         ),
     ] {
         let run = |dir: &str, extra: &[&str]| {
-            let out = root.join(format!("{name}-{dir}"));
-            let out_text = out.to_string_lossy().into_owned();
-            let mut args = vec!["train", "--dataset", "iris", "--quiet", "--out", &out_text];
+            let out = root.path(&format!("{name}-{dir}"));
+            let mut args = vec!["train", "--dataset", "iris", "--quiet", "--out", utf8(&out)];
             args.extend(flags);
             args.extend(extra);
             let result = nabla(&args);
@@ -903,14 +842,7 @@ fn a_resumed_run_writes_the_same_model_as_an_uninterrupted_one() {
         let whole = run("whole", &["--epochs", "8", "--checkpoint-every", "4"]);
         let part = run("part", &["--epochs", "4", "--checkpoint-every", "4"]);
         // Resume from elsewhere with only the run directory and a new epoch count.
-        let resumed = nabla(&[
-            "train",
-            "--resume",
-            &part.to_string_lossy(),
-            "--epochs",
-            "8",
-            "--quiet",
-        ]);
+        let resumed = nabla(&["train", "--resume", utf8(&part), "--epochs", "8", "--quiet"]);
         assert!(
             resumed.status.success(),
             "{name}: {}",
@@ -922,5 +854,4 @@ fn a_resumed_run_writes_the_same_model_as_an_uninterrupted_one() {
             assert!(a == b, "{name}: {file} differs after resuming");
         }
     }
-    std::fs::remove_dir_all(&root).expect("cleanup");
 }

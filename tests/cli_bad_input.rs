@@ -3,57 +3,11 @@
 //! names what is wrong (the file, the line, the column, the value), without
 //! a panic and without writing a half-finished run directory.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn nabla(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nabla"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn utf8(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 path")
-}
-
-/// A fresh directory of its own under the system temp dir, removed on drop
-/// (also when an assertion fails).
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("nabla-bad-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("a temp dir");
-        Self(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.path(name);
-        std::fs::write(&path, contents).expect("written");
-        path
-    }
-
-    /// The run directory the refused commands are pointed at.
-    fn out(&self) -> PathBuf {
-        self.path("run")
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::{Scratch, nabla, text, utf8};
 
 /// Runs `args` and asserts a usage error: exit code 2, exactly one line on
 /// stderr starting with `error: `, no panic, and every one of `needles`.
@@ -88,7 +42,8 @@ fn assert_no_run_written(out: &Path) {
 /// `nabla train [--data FILE] --out DIR --epochs 1 --quiet EXTRA…` is refused
 /// with all of `needles` in its message, and writes no run.
 fn train_refuses(scratch: &Scratch, data: Option<&Path>, extra: &[&str], needles: &[&str]) {
-    let out = scratch.out();
+    // The run directory the refused commands are pointed at.
+    let out = scratch.path("run");
     let mut args = vec!["train"];
     if let Some(data) = data {
         args.extend(["--data", utf8(data)]);

@@ -3,10 +3,14 @@
 //! equivalent flags trains the very same model. No test reads the real
 //! reference data: the files a test needs are small and written here.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
+
+use common::{Scratch, text, utf8};
 
 fn nabla(args: &[&str]) -> Output {
     nabla_with_env(args, &[])
@@ -19,36 +23,6 @@ fn nabla_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
         command.env(key, value);
     }
     command.output().expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn utf8(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 path")
-}
-
-/// A fresh directory under the system temp dir, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("nabla-bench-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("a temp dir");
-        Self(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Writes a `.npy` file (format 1.0) of `descr` elements.
@@ -224,7 +198,7 @@ fn train_with_the_equivalent_flags_trains_the_same_w1_model() {
 fn w2_runs_on_its_files_and_train_agrees() {
     let dir = Scratch::new("w2");
     write_w2_like(&dir);
-    let bench = &bench_json(&["W2", "--repeat", "1", "--data-dir", utf8(&dir.0)], &[])[0];
+    let bench = &bench_json(&["W2", "--repeat", "1", "--data-dir", utf8(dir.dir())], &[])[0];
     assert_eq!(bench["steps"], 20 * 57);
     let acc = bench["acc_final"].as_f64().expect("an accuracy");
     assert!(acc > 0.3, "{bench}");
@@ -334,7 +308,7 @@ fn files_of_the_wrong_shape_or_type_are_refused() {
     let floats = |n: usize| -> Vec<u8> { (0..n).flat_map(|i| (i as f32).to_le_bytes()).collect() };
     let labels =
         |n: usize| -> Vec<u8> { (0..n).flat_map(|i| (i as i64 % 10).to_le_bytes()).collect() };
-    let data_dir = utf8(&dir.0).to_string();
+    let data_dir = utf8(dir.dir()).to_string();
     let run = || {
         [
             "bench",

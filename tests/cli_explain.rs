@@ -1,18 +1,9 @@
 //! `nabla explain` through the real binary: the worked step in each
 //! format, and one-line errors with exit code 2 for what it cannot take.
 
-use std::process::{Command, Output};
+mod common;
 
-fn nabla(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nabla"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{nabla, text};
 
 /// Runs `nabla explain` with `args`, expecting success, and returns stdout.
 fn explain(args: &[&str]) -> String {

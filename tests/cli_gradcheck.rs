@@ -1,23 +1,11 @@
 //! `nabla gradcheck` through the real binary on data: a built-in dataset,
 //! a CSV file, a model `nabla train` saved, and bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn nabla(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nabla"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+use std::path::PathBuf;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn utf8(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 path")
-}
+use common::{Scratch, nabla, text, utf8};
 
 /// The standard output of a run that must succeed.
 fn passing(args: &[&str]) -> String {
@@ -48,46 +36,22 @@ fn row(stdout: &str, name: &str) -> (String, String) {
     (shape, verdict)
 }
 
-/// A fresh directory of its own, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("nabla-gradcheck-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("a temp dir");
-        Self(dir)
+/// Writes two noisy clusters labelled by text, the label between the
+/// features, to `name` in `scratch`.
+fn write_points(scratch: &Scratch, name: &str, labels: [&str; 2]) -> PathBuf {
+    let mut csv = String::from("x,side,y\n");
+    for i in 0..40 {
+        let t = f64::from(i) * 0.37;
+        let class = i % 2;
+        let shift = if class == 0 { -1.0 } else { 1.0 };
+        csv.push_str(&format!(
+            "{},{},{}\n",
+            shift + t.sin() * 0.3,
+            labels[class as usize],
+            shift * 0.5 + t.cos() * 0.3
+        ));
     }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    /// Two noisy clusters labelled by text, the label between the features.
-    fn write_points(&self, name: &str, labels: [&str; 2]) -> PathBuf {
-        let mut csv = String::from("x,side,y\n");
-        for i in 0..40 {
-            let t = f64::from(i) * 0.37;
-            let class = i % 2;
-            let shift = if class == 0 { -1.0 } else { 1.0 };
-            csv.push_str(&format!(
-                "{},{},{}\n",
-                shift + t.sin() * 0.3,
-                labels[class as usize],
-                shift * 0.5 + t.cos() * 0.3
-            ));
-        }
-        let path = self.path(name);
-        std::fs::write(&path, csv).expect("a CSV file");
-        path
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    scratch.write(name, csv)
 }
 
 #[test]
@@ -127,7 +91,7 @@ fn a_builtin_dataset_is_checked_row_by_row() {
 #[test]
 fn a_csv_file_is_read_as_train_reads_it() {
     let scratch = Scratch::new("csv");
-    let csv = scratch.write_points("points.csv", ["left", "right"]);
+    let csv = write_points(&scratch, "points.csv", ["left", "right"]);
     let stdout = passing(&[
         "gradcheck",
         "--data",
@@ -166,7 +130,7 @@ fn a_csv_file_is_read_as_train_reads_it() {
 #[test]
 fn a_saved_model_is_checked_in_f64() {
     let scratch = Scratch::new("model");
-    let csv = scratch.write_points("points.csv", ["left", "right"]);
+    let csv = write_points(&scratch, "points.csv", ["left", "right"]);
     let run = scratch.path("run");
     let out = nabla(&[
         "train",
@@ -202,7 +166,7 @@ fn a_saved_model_is_checked_in_f64() {
     );
 
     // Data the model was not trained for.
-    let other = scratch.write_points("other.csv", ["left", "up"]);
+    let other = write_points(&scratch, "other.csv", ["left", "up"]);
     let out = nabla(&["gradcheck", "--model", utf8(&run), "--data", utf8(&other)]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
@@ -248,7 +212,7 @@ fn bad_input_is_a_one_line_error_with_exit_code_2() {
     let missing = scratch.path("missing.csv");
     let empty_dir = scratch.path("not-a-run");
     std::fs::create_dir_all(&empty_dir).expect("a directory");
-    let points = scratch.write_points("points.csv", ["left", "right"]);
+    let points = write_points(&scratch, "points.csv", ["left", "right"]);
     for (args, message) in [
         (
             vec!["gradcheck", "--data", utf8(&missing)],

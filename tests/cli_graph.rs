@@ -1,57 +1,23 @@
 //! `nabla graph` through the real binary: DOT on standard output, files
 //! with --out and --svg, and one-line errors that write nothing.
 
+mod common;
+
 use std::collections::HashSet;
-use std::path::PathBuf;
-use std::process::{Command, Output};
 
-fn nabla(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nabla"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+use common::{Scratch, nabla, text, utf8};
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A fresh directory of its own, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("nabla-graph-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("a temp dir");
-        Self(dir)
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0
-            .join(name)
-            .to_str()
-            .expect("a UTF-8 path")
-            .to_string()
-    }
-
-    fn files(&self) -> Vec<String> {
-        std::fs::read_dir(&self.0)
-            .expect("the scratch dir")
-            .map(|e| {
-                e.expect("an entry")
-                    .file_name()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// The names of the files in `scratch`.
+fn files(scratch: &Scratch) -> Vec<String> {
+    std::fs::read_dir(scratch.dir())
+        .expect("the scratch dir")
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
 }
 
 /// The text with every quoted string (escapes included) removed.
@@ -176,7 +142,7 @@ fn the_flags_shape_the_pass() {
 fn out_and_svg_write_files() {
     let dir = Scratch::new("files");
     let (dot_path, svg_path) = (dir.path("pass.dot"), dir.path("pass.svg"));
-    let out = nabla(&["graph", "--out", &dot_path, "--svg", &svg_path]);
+    let out = nabla(&["graph", "--out", utf8(&dot_path), "--svg", utf8(&svg_path)]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(
@@ -195,12 +161,12 @@ fn out_and_svg_write_files() {
 
     // With --svg alone the DOT is not printed.
     let svg_only = dir.path("only.svg");
-    let out = nabla(&["graph", "--svg", &svg_only]);
+    let out = nabla(&["graph", "--svg", utf8(&svg_only)]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(!text(&out.stdout).contains("digraph"));
-    let mut files = dir.files();
-    files.sort();
-    assert_eq!(files, ["only.svg", "pass.dot", "pass.svg"]);
+    let mut written = files(&dir);
+    written.sort();
+    assert_eq!(written, ["only.svg", "pass.dot", "pass.svg"]);
 }
 
 #[test]
@@ -225,13 +191,10 @@ fn bad_arguments_are_one_line_errors_and_write_nothing() {
             "too large to show",
         ),
         (vec!["--layers", deep.as_str()], "more than the 400"),
-        (vec!["--svg", missing.as_str()], "does not exist"),
+        (vec!["--svg", utf8(&missing)], "does not exist"),
+        (vec!["--out", utf8(dir.dir())], "not a directory"),
         (
-            vec!["--out", dir.0.to_str().expect("utf-8")],
-            "not a directory",
-        ),
-        (
-            vec!["--svg", dot.as_str(), "--out", dot.as_str()],
+            vec!["--svg", utf8(&dot), "--out", utf8(&dot)],
             "the same file",
         ),
     ] {
@@ -239,7 +202,7 @@ fn bad_arguments_are_one_line_errors_and_write_nothing() {
         let mut argv = vec!["graph"];
         for (flag, path) in [("--out", &dot), ("--svg", &svg)] {
             if !args.contains(&flag) {
-                argv.extend([flag, path.as_str()]);
+                argv.extend([flag, utf8(path)]);
             }
         }
         argv.extend(&args);
@@ -251,7 +214,7 @@ fn bad_arguments_are_one_line_errors_and_write_nothing() {
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert!(out.stdout.is_empty(), "{args:?}: {}", text(&out.stdout));
-        assert!(dir.files().is_empty(), "{args:?} wrote {:?}", dir.files());
+        assert!(files(&dir).is_empty(), "{args:?} wrote {:?}", files(&dir));
     }
 }
 

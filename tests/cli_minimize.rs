@@ -4,23 +4,13 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn nabla(args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nabla"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+use common::{Scratch, nabla, text, utf8};
 
 fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|a| a.to_string()).collect()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Runs the command and parses its one JSON object.
@@ -115,14 +105,7 @@ fn every_optimizer_fixture_is_reproduced_from_the_command_line() {
 
 #[test]
 fn the_quartic_from_four_lands_on_nine_quarters() {
-    let out = nabla(&strings(&[
-        "minimize",
-        "x^4 - 3*x^3 + 2",
-        "--from",
-        "4",
-        "--lr",
-        "0.01",
-    ]));
+    let out = nabla(&["minimize", "x^4 - 3*x^3 + 2", "--from", "4", "--lr", "0.01"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(stdout.contains("minimum at x = 2.2500"), "{stdout}");
@@ -131,7 +114,7 @@ fn the_quartic_from_four_lands_on_nine_quarters() {
 
 #[test]
 fn trace_prints_every_step() {
-    let out = nabla(&strings(&[
+    let out = nabla(&[
         "minimize",
         "x^4 - 3*x^3 + 2",
         "--from",
@@ -141,7 +124,7 @@ fn trace_prints_every_step() {
         "--max-steps",
         "3",
         "--trace",
-    ]));
+    ]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     // The start and three steps: 4, 4 − 0.01·112 = 2.88, …
@@ -216,7 +199,7 @@ fn restarts_keep_the_lowest_minimum() {
 
 /// A bad argument: exit code 2, one line on stderr naming the problem.
 fn refused(args: &[&str], needles: &[&str]) {
-    let out = nabla(&strings(args));
+    let out = nabla(args);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
@@ -249,7 +232,7 @@ fn bad_input_is_a_one_line_error() {
 
 #[test]
 fn a_divergence_says_so() {
-    let out = nabla(&strings(&["minimize", "x^4", "--from", "10", "--lr", "1"]));
+    let out = nabla(&["minimize", "x^4", "--from", "10", "--lr", "1"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("smaller learning rate"), "{stderr}");
@@ -257,9 +240,8 @@ fn a_divergence_says_so() {
 
 #[test]
 fn compare_runs_several_optimizers_and_plots_their_paths() {
-    let dir = std::env::temp_dir().join(format!("nabla-minimize-plot-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temp dir");
-    let svg = dir.join("valley.svg");
+    let dir = Scratch::new("plot");
+    let svg = dir.path("valley.svg");
     let args = strings(&[
         "minimize",
         "0.5*(x^2 + 50*y^2) + 0.3*x*y",
@@ -271,7 +253,7 @@ fn compare_runs_several_optimizers_and_plots_their_paths() {
         "100",
         "--json",
         "--plot",
-        &svg.to_string_lossy(),
+        utf8(&svg),
     ]);
     let result = json(&args);
     let runs = result["compare"]
@@ -290,8 +272,8 @@ fn compare_runs_several_optimizers_and_plots_their_paths() {
     for name in names {
         assert!(drawing.contains(name), "{name} missing from the legend");
     }
-    let png = dir.join("quartic.png");
-    let out = nabla(&strings(&[
+    let png = dir.path("quartic.png");
+    let out = nabla(&[
         "minimize",
         "x^4 - 3*x^3 + 2",
         "--from",
@@ -299,11 +281,10 @@ fn compare_runs_several_optimizers_and_plots_their_paths() {
         "--lr",
         "0.01",
         "--plot",
-        &png.to_string_lossy(),
-    ]));
+        utf8(&png),
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(&std::fs::read(&png).expect("the plot")[..4], b"\x89PNG");
-    std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
 #[test]

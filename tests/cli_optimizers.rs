@@ -1,24 +1,19 @@
 //! `nabla optimizers` through the real binary: the list, one optimizer in
 //! full, JSON, and an unknown name.
 
-use std::process::{Command, Output};
+mod common;
 
 use nabla::optim::OptimizerSpec;
 
-fn nabla(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nabla"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+use common::{nabla, text};
 
 fn stdout_of(args: &[&str]) -> String {
     let out = nabla(args);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stdout = text(&out.stdout);
     assert!(
         out.status.success(),
         "{args:?}: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
+        text(&out.stderr)
     );
     stdout
 }

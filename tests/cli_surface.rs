@@ -1,29 +1,10 @@
 //! `nabla surface` through the real binary.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn nabla(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nabla"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+use std::path::Path;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nabla-surface-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a temp dir");
-    dir
-}
-
-fn utf8(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 temp path")
-}
+use common::{Scratch, nabla, text, utf8};
 
 fn assert_pictures(dir: &Path) {
     let png = std::fs::read(dir.join("surface.png")).expect("surface.png");
@@ -36,8 +17,8 @@ fn assert_pictures(dir: &Path) {
 /// between 0 and 1) and cross-entropy (rising without bound).
 #[test]
 fn the_default_compares_squared_error_and_cross_entropy_on_the_not_gate() {
-    let dir = scratch("default");
-    let out_dir = dir.join("pictures");
+    let dir = Scratch::new("default");
+    let out_dir = dir.path("pictures");
     let out = nabla(&["surface", "--out", utf8(&out_dir)]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -55,13 +36,12 @@ fn the_default_compares_squared_error_and_cross_entropy_on_the_not_gate() {
     assert!(highest("squared error") <= 1.0, "{stdout}");
     assert!(highest("cross-entropy") > 10.0, "{stdout}");
     assert_pictures(&out_dir);
-    std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
 #[test]
 fn a_trained_model_along_two_weights_and_two_random_directions() {
-    let dir = scratch("model");
-    let run = dir.join("run");
+    let dir = Scratch::new("model");
+    let run = dir.path("run");
     let trained = nabla(&[
         "train",
         "--dataset",
@@ -75,7 +55,7 @@ fn a_trained_model_along_two_weights_and_two_random_directions() {
         utf8(&run),
     ]);
     assert!(trained.status.success(), "{}", text(&trained.stderr));
-    let weights_dir = dir.join("weights");
+    let weights_dir = dir.path("weights");
     let out = nabla(&[
         "surface",
         "--model",
@@ -97,7 +77,7 @@ fn a_trained_model_along_two_weights_and_two_random_directions() {
     );
     assert_pictures(&weights_dir);
 
-    let directions_dir = dir.join("directions");
+    let directions_dir = dir.path("directions");
     let history = run.join("model.safetensors");
     let out = nabla(&[
         "surface",
@@ -141,7 +121,6 @@ fn a_trained_model_along_two_weights_and_two_random_directions() {
             "{stderr}"
         );
     }
-    std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
 #[test]

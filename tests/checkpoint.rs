@@ -1,6 +1,8 @@
 //! Checkpoints: weights and optimizer state written to files and read into
 //! a fresh model and optimizer continue training bit for bit.
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use nabla::loss::{self, Reduction};
@@ -12,6 +14,8 @@ use nabla::optim::{
     Newton, Objective, Optimizer, RmsProp, Sgd, load_optimizer_state, optimizer_state_dict,
 };
 use nabla::{DType, Rng, Tensor, io};
+
+use common::Scratch;
 
 fn model(seed: u64) -> Sequential {
     let layers = LayerSpec::parse_list("6,tanh,1").expect("a valid stack");
@@ -69,24 +73,23 @@ fn optimizers() -> Vec<(&'static str, MakeOptimizer)> {
 
 #[test]
 fn a_resumed_run_is_bit_identical_to_an_uninterrupted_one() {
-    let dir = std::env::temp_dir().join(format!("nabla-checkpoint-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let dir = Scratch::new("resume");
     let mut rng = Rng::seed(1);
     let x = Tensor::randn(&[16, 3], DType::F32, &mut rng);
     let y = Tensor::randn(&[16, 1], DType::F32, &mut rng);
     for (name, make) in optimizers() {
         let (mut model_a, mut opt_a) = (model(0), make());
         train(&mut model_a, opt_a.as_mut(), &x, &y, 5);
-        save_weights(&model_a, dir.join("w.safetensors")).expect("weights written");
+        save_weights(&model_a, dir.path("w.safetensors")).expect("weights written");
         let named: Vec<(String, &Param)> = model_a.parameters();
         let state: BTreeMap<String, Tensor> = optimizer_state_dict(opt_a.as_ref(), &named);
         assert!(!state.is_empty(), "{name}: the optimizer has state to save");
-        io::save_safetensors(dir.join("opt.safetensors"), &state).expect("state written");
+        io::save_safetensors(dir.path("opt.safetensors"), &state).expect("state written");
         train(&mut model_a, opt_a.as_mut(), &x, &y, 5);
 
         let (mut model_b, mut opt_b) = (model(42), make());
-        load_weights(&mut model_b, dir.join("w.safetensors")).expect("weights read");
-        let state = io::load_safetensors(dir.join("opt.safetensors")).expect("state read");
+        load_weights(&mut model_b, dir.path("w.safetensors")).expect("weights read");
+        let state = io::load_safetensors(dir.path("opt.safetensors")).expect("state read");
         load_optimizer_state(opt_b.as_mut(), &model_b.parameters(), &state).expect("state fits");
         train(&mut model_b, opt_b.as_mut(), &x, &y, 5);
 
@@ -96,7 +99,6 @@ fn a_resumed_run_is_bit_identical_to_an_uninterrupted_one() {
             "{name}: resumed weights differ"
         );
     }
-    std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
 #[test]
@@ -305,8 +307,7 @@ fn minimize(
 
 #[test]
 fn a_resumed_lbfgs_run_is_bit_identical_to_an_uninterrupted_one() {
-    let dir = std::env::temp_dir().join(format!("nabla-lbfgs-checkpoint-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let dir = Scratch::new("lbfgs-resume");
     let mut rng = Rng::seed(2);
     let x = Tensor::randn(&[16, 3], DType::F32, &mut rng);
     let y = Tensor::randn(&[16, 1], DType::F32, &mut rng);
@@ -318,15 +319,15 @@ fn a_resumed_lbfgs_run_is_bit_identical_to_an_uninterrupted_one() {
     };
     let (mut model_a, mut opt_a) = (model(0), make());
     minimize(&mut model_a, &mut opt_a, &x, &y, 3);
-    save_weights(&model_a, dir.join("w.safetensors")).expect("weights written");
+    save_weights(&model_a, dir.path("w.safetensors")).expect("weights written");
     let state = Minimizer::state_dict(&opt_a, &model_a.parameters());
     assert_eq!(state["lbfgs.old_dirs"].shape(), &[4, 31]);
-    io::save_safetensors(dir.join("opt.safetensors"), &state).expect("state written");
+    io::save_safetensors(dir.path("opt.safetensors"), &state).expect("state written");
     minimize(&mut model_a, &mut opt_a, &x, &y, 3);
 
     let (mut model_b, mut opt_b) = (model(42), make());
-    load_weights(&mut model_b, dir.join("w.safetensors")).expect("weights read");
-    let state = io::load_safetensors(dir.join("opt.safetensors")).expect("state read");
+    load_weights(&mut model_b, dir.path("w.safetensors")).expect("weights read");
+    let state = io::load_safetensors(dir.path("opt.safetensors")).expect("state read");
     opt_b
         .load_state_dict(&model_b.parameters(), &state)
         .expect("state fits");
@@ -336,7 +337,6 @@ fn a_resumed_lbfgs_run_is_bit_identical_to_an_uninterrupted_one() {
     );
     minimize(&mut model_b, &mut opt_b, &x, &y, 3);
     assert_eq!(weights(&model_a), weights(&model_b));
-    std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
 #[test]

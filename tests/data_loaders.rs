@@ -2,38 +2,16 @@
 //! every bad input must give one line naming the file, where (line and
 //! column, or row), the offending value, and what to do — never a panic.
 
+mod common;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use nabla::data::{
     BuiltinOptions, CsvOptions, DataError, TargetColumn, Targets, Task, builtin, load_csv,
     load_idx_dataset, load_npy_dataset, read_idx, read_npy,
 };
 
-/// A fresh directory for one test, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir =
-            std::env::temp_dir().join(format!("nabla-data-loaders-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, bytes).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::Scratch;
 
 /// The error's message, checked to be one line holding each of `parts`.
 fn message(err: DataError, parts: &[&str]) -> String {
@@ -45,7 +23,7 @@ fn message(err: DataError, parts: &[&str]) -> String {
     text
 }
 
-fn csv_error(dir: &TempDir, name: &str, text: &str, options: &CsvOptions) -> String {
+fn csv_error(dir: &Scratch, name: &str, text: &str, options: &CsvOptions) -> String {
     let path = dir.write(name, text);
     let err = load_csv(&path, options).expect_err(text);
     let text = message(err, &[]);
@@ -58,7 +36,7 @@ fn csv_error(dir: &TempDir, name: &str, text: &str, options: &CsvOptions) -> Str
 
 #[test]
 fn csv_good_file() {
-    let dir = TempDir::new("csv-good");
+    let dir = Scratch::new("csv-good");
     let path = dir.write(
         "flowers.csv",
         "length,width,species\n1.5,0.2,b\n4.0,1.1,a\n\n3.9,1e0,b\n",
@@ -112,7 +90,7 @@ fn csv_good_file() {
 
 #[test]
 fn csv_bad_cells_name_file_line_column_and_value() {
-    let dir = TempDir::new("csv-cells");
+    let dir = Scratch::new("csv-cells");
     let o = CsvOptions::default();
     let header = "a,b,y\n1,2,0\n";
     let cases = [
@@ -150,7 +128,7 @@ fn csv_bad_cells_name_file_line_column_and_value() {
     for (name, row, want) in cases {
         let text = csv_error(&dir, name, &format!("{header}{row}"), &o);
         assert!(text.contains(want), "{text}");
-        assert!(text.starts_with(&dir.0.join(name).display().to_string()));
+        assert!(text.starts_with(&dir.path(name).display().to_string()));
     }
     // Blank lines count: the bad cell is on line 5 of the file.
     let text = csv_error(&dir, "blank.csv", "a,y\n\n1,0\n\nx,1\n", &o);
@@ -159,9 +137,9 @@ fn csv_bad_cells_name_file_line_column_and_value() {
 
 #[test]
 fn csv_bad_files() {
-    let dir = TempDir::new("csv-files");
+    let dir = Scratch::new("csv-files");
     let o = CsvOptions::default();
-    let missing = dir.0.join("missing.csv");
+    let missing = dir.path("missing.csv");
     message(
         load_csv(&missing, &o).unwrap_err(),
         &[
@@ -251,7 +229,7 @@ fn f8(values: &[f64]) -> Vec<u8> {
 
 #[test]
 fn npy_datasets() {
-    let dir = TempDir::new("npy-good");
+    let dir = Scratch::new("npy-good");
     let x = dir.write(
         "X.npy",
         npy("<f8", false, "(3, 2)", &f8(&[1., 2., 3., 4., 5., 6.]), 1),
@@ -308,7 +286,7 @@ fn npy_datasets() {
 
 #[test]
 fn npy_bad_files() {
-    let dir = TempDir::new("npy-bad");
+    let dir = Scratch::new("npy-bad");
     let good = f8(&[1., 2., 3., 4.]);
     let read = |name: &str, bytes: Vec<u8>| read_npy(dir.write(name, bytes)).unwrap_err();
     message(
@@ -388,7 +366,7 @@ fn npy_bad_files() {
         &["same.npy: target column \"same\" has only one class, \"3\""],
     );
     message(
-        load_npy_dataset(dir.0.join("none.npy"), &y, Task::Auto).unwrap_err(),
+        load_npy_dataset(dir.path("none.npy"), &y, Task::Auto).unwrap_err(),
         &["cannot read", "none.npy"],
     );
 }
@@ -408,7 +386,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn idx_datasets_plain_and_gzipped() {
-    let dir = TempDir::new("idx-good");
+    let dir = Scratch::new("idx-good");
     let pixels: Vec<u8> = (0..3 * 2 * 2).map(|i| (i * 20) as u8).collect();
     let images = idx(0x08, &[3, 2, 2], &pixels);
     let labels = idx(0x08, &[3], &[7, 0, 7]);
@@ -439,7 +417,7 @@ fn idx_datasets_plain_and_gzipped() {
 
 #[test]
 fn idx_bad_files() {
-    let dir = TempDir::new("idx-bad");
+    let dir = Scratch::new("idx-bad");
     let read = |name: &str, bytes: Vec<u8>| read_idx(dir.write(name, bytes)).unwrap_err();
     message(
         read("magic", b"\x89PNG".to_vec()),
@@ -518,7 +496,7 @@ fn builtin_datasets() {
 /// Garbage of every length must give errors, never panics.
 #[test]
 fn arbitrary_bytes_never_panic() {
-    let dir = TempDir::new("garbage");
+    let dir = Scratch::new("garbage");
     let mut state = 1u64;
     for len in 0..200 {
         let bytes: Vec<u8> = (0..len)
@@ -539,5 +517,5 @@ fn arbitrary_bytes_never_panic() {
         let _ = read_npy(dir.write("n.npy", npy_like));
         let _ = read_idx(dir.write("i", idx_like));
     }
-    assert!(Path::new(&dir.0).exists());
+    assert!(dir.dir().exists());
 }

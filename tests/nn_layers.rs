@@ -1,11 +1,15 @@
 //! Layers: PyTorch names, dropout's train/eval behaviour, batch
 //! normalization's buffers in the state dict, and weight files round trips.
 
+mod common;
+
 use nabla::nn::{
     Activation, BatchNorm1d, Dropout, Flatten, Init, Linear, Module, Sequential, load_weights,
     parameter_count, save_weights, state_dict,
 };
 use nabla::{DType, Rng, Tensor};
+
+use common::Scratch;
 
 fn model(rng: &mut Rng) -> Sequential {
     Sequential::new()
@@ -78,9 +82,8 @@ fn flatten_keeps_the_batch_axis() {
 
 #[test]
 fn weights_and_buffers_survive_a_file_round_trip() {
-    let dir = std::env::temp_dir().join(format!("nabla-nn-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temp dir");
-    let path = dir.join("model.safetensors");
+    let dir = Scratch::new("round-trip");
+    let path = dir.path("model.safetensors");
     let trained = model(&mut Rng::seed(1));
     let x = Tensor::randn(&[16, 4], DType::F32, &mut Rng::seed(2));
     trained.forward(&x); // moves the running statistics
@@ -107,5 +110,4 @@ fn weights_and_buffers_survive_a_file_round_trip() {
         ),
         "{err}"
     );
-    std::fs::remove_dir_all(&dir).expect("cleanup");
 }

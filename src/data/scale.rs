@@ -13,6 +13,10 @@
 //! rather than NaN. The parameters are plain vectors, serializable with
 //! serde, to be saved beside a model.
 //!
+//! Fitting and scaling compute in f64 whatever precision the features are
+//! kept in; [`Scaler::transform_in_place`] scales a dataset without a copy,
+//! keeping f32 features f32 when the model reads them as f32.
+//!
 //! ```
 //! use nabla::data::{Scaler, Scaling};
 //! let train = [1.0, 10.0, 3.0, 10.0]; // two rows, two columns; the second is constant
@@ -28,8 +32,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::Dataset;
 use super::error::DataError;
+use super::{Dataset, Features};
+use crate::tensor::DType;
 
 /// How to scale features.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,13 +98,21 @@ impl Scaler {
     /// # Panics
     /// If `width` is 0 or does not divide `features.len()`.
     pub fn fit(method: Scaling, features: &[f64], width: usize) -> Scaler {
+        Scaler::fit_values(method, features, width)
+    }
+
+    /// [`fit`](Self::fit) on values of either precision, each read as f64
+    /// where it is used (f32 values are widened one at a time, never as a
+    /// whole f64 copy), so the sums and results are those of `fit` on the
+    /// widened values, bit for bit.
+    fn fit_values<T: Copy + Into<f64>>(method: Scaling, features: &[T], width: usize) -> Scaler {
         assert!(
             width > 0 && features.len().is_multiple_of(width),
             "Scaler::fit: {} values are not rows of {width}",
             features.len()
         );
         let n = features.len() / width;
-        let column = |j: usize| features.iter().skip(j).step_by(width).copied();
+        let column = |j: usize| features.iter().skip(j).step_by(width).map(|&v| v.into());
         let mut offset = vec![0.0; width];
         let mut scale = vec![1.0; width];
         if n > 0 && method != Scaling::None {
@@ -135,9 +148,14 @@ impl Scaler {
         }
     }
 
-    /// Fits `method` on a dataset's features.
+    /// Fits `method` on a dataset's features, in f64 whatever precision
+    /// they are kept in.
     pub fn fit_dataset(method: Scaling, data: &Dataset) -> Scaler {
-        Scaler::fit(method, &data.features.as_f64(), data.width().max(1))
+        let width = data.width().max(1);
+        match &data.features {
+            Features::F64(v) => Scaler::fit_values(method, v, width),
+            Features::F32(v) => Scaler::fit_values(method, v, width),
+        }
     }
 
     /// Columns the scaler was fitted on.
@@ -150,6 +168,18 @@ impl Scaler {
     /// # Panics
     /// If the length is not a whole number of rows of [`width`](Self::width).
     pub fn transform(&self, features: &mut [f64]) {
+        self.transform_values(features, |v| v, |v| v);
+    }
+
+    /// Scales rows of values in place: each value is widened to f64 by
+    /// `wide`, scaled there as [`transform`](Self::transform) does, and
+    /// stored back by `narrow`.
+    fn transform_values<T: Copy>(
+        &self,
+        features: &mut [T],
+        wide: impl Fn(T) -> f64,
+        narrow: impl Fn(f64) -> T,
+    ) {
         let width = self.width();
         assert!(
             width > 0 && features.len().is_multiple_of(width),
@@ -158,9 +188,16 @@ impl Scaler {
         );
         for row in features.chunks_exact_mut(width) {
             for ((v, o), s) in row.iter_mut().zip(&self.offset).zip(&self.scale) {
-                *v = (*v - o) / s;
+                *v = narrow((wide(*v) - o) / s);
             }
         }
+    }
+
+    /// Whether the scaler leaves every value as it is (offsets 0, scales
+    /// 1, as [`Scaling::None`] fits): `(x − 0) / 1` is `x` exactly, in
+    /// either precision.
+    pub fn is_identity(&self) -> bool {
+        self.offset.iter().all(|&o| o == 0.0) && self.scale.iter().all(|&s| s == 1.0)
     }
 
     /// Undoes [`transform`](Self::transform) in place.
@@ -181,22 +218,53 @@ impl Scaler {
         }
     }
 
-    /// A copy of `data` with its features scaled; an error if its width is
-    /// not the one the scaler was fitted on.
+    /// A copy of `data` with its features scaled (as f64); an error if its
+    /// width is not the one the scaler was fitted on.
     pub fn transform_dataset(&self, data: &Dataset) -> Result<Dataset, DataError> {
-        if data.width() != self.width() {
-            return Err(DataError::setting(
-                "features",
-                data.width(),
-                format!(
-                    "the scaler was fitted on {} features; give data with the training data's columns",
-                    self.width()
-                ),
-            ));
-        }
+        self.check_width(data)?;
         let mut scaled = data.clone();
         self.transform(scaled.features.make_f64());
         Ok(scaled)
+    }
+
+    /// Scales `data`'s features in place, for a model that reads them as
+    /// `read_as`; an error if its width is not the one the scaler was
+    /// fitted on.
+    ///
+    /// Every value is scaled in f64, as [`transform`](Self::transform)
+    /// does. f64 features stay f64. f32 features stay f32 when they will be
+    /// read as f32: each scaled value is rounded to f32 once, as reading
+    /// the f64 result as f32 would round it, so the model sees the same
+    /// numbers at half the memory; read as f64 they are widened to f64
+    /// first. A scaler that [`is_identity`](Self::is_identity) leaves the
+    /// features untouched.
+    pub fn transform_in_place(&self, data: &mut Dataset, read_as: DType) -> Result<(), DataError> {
+        self.check_width(data)?;
+        if self.is_identity() {
+            return Ok(());
+        }
+        match (&mut data.features, read_as) {
+            (Features::F32(v), DType::F32) => {
+                self.transform_values(v, f64::from, |x| x as f32);
+            }
+            (features, _) => self.transform(features.make_f64()),
+        }
+        Ok(())
+    }
+
+    /// An error unless `data` has the columns the scaler was fitted on.
+    fn check_width(&self, data: &Dataset) -> Result<(), DataError> {
+        if data.width() == self.width() {
+            return Ok(());
+        }
+        Err(DataError::setting(
+            "features",
+            data.width(),
+            format!(
+                "the scaler was fitted on {} features; give data with the training data's columns",
+                self.width()
+            ),
+        ))
     }
 }
 
@@ -275,5 +343,47 @@ mod tests {
                 .to_string()
                 .contains("fitted on 3 features")
         );
+    }
+
+    #[test]
+    fn f32_features_fit_and_scale_as_their_f64_widening_does() {
+        let narrow: Vec<f32> = (0..60)
+            .map(|i| (i as f32 * 0.37).sin() * 3.1 + 0.2)
+            .collect();
+        let wide: Vec<f64> = narrow.iter().map(|&x| f64::from(x)).collect();
+        let dataset = |features: Features| Dataset {
+            features,
+            feature_names: vec!["a".into(), "b".into(), "c".into()],
+            target_name: "y".into(),
+            targets: crate::data::Targets::Values {
+                values: vec![0.0; 20],
+                outputs: 1,
+            },
+        };
+        for method in [Scaling::Standard, Scaling::MinMax] {
+            let s = Scaler::fit_dataset(method, &dataset(narrow.clone().into()));
+            assert_eq!(s, Scaler::fit(method, &wide, 3), "{method}");
+            let mut expected = wide.clone();
+            s.transform(&mut expected);
+            // Read as f32: kept f32, each value the f32 rounding of the f64 result.
+            let mut data = dataset(narrow.clone().into());
+            s.transform_in_place(&mut data, DType::F32).unwrap();
+            let rounded: Vec<f32> = expected.iter().map(|&x| x as f32).collect();
+            assert_eq!(data.features, Features::F32(rounded));
+            // Read as f64: widened, exactly `transform`'s values.
+            let mut data = dataset(narrow.clone().into());
+            s.transform_in_place(&mut data, DType::F64).unwrap();
+            assert_eq!(data.features, Features::F64(expected.clone()));
+            let mut data = dataset(wide.clone().into());
+            s.transform_in_place(&mut data, DType::F32).unwrap();
+            assert_eq!(data.features, Features::F64(expected));
+        }
+        let none = Scaler::fit_dataset(Scaling::None, &dataset(narrow.clone().into()));
+        assert!(none.is_identity());
+        let mut data = dataset(narrow.clone().into());
+        none.transform_in_place(&mut data, DType::F64).unwrap();
+        assert_eq!(data.features, Features::F32(narrow));
+        let wrong = Scaler::fit(Scaling::None, &[0.0; 4], 2);
+        assert!(wrong.transform_in_place(&mut data, DType::F32).is_err());
     }
 }

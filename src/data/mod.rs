@@ -11,8 +11,9 @@
 //! - [`builtin`] datasets by name ([`BUILTINS`]): `digits`, `iris`, the
 //!   `xor` and `not` gates, and seeded `moons`, `circles`, `spirals`, `linear`;
 //! - [`Scaler`]: standardization or min-max scaling fitted on training rows;
-//! - [`split`]: seeded, stratified train/validation/test splits, and
-//!   [`Batches`]: seeded minibatch orders, epoch by epoch.
+//! - [`split`]: seeded, stratified train/validation/test splits (whose
+//!   parts [`Split::into_datasets`] makes by moving the rows, not copying
+//!   them), and [`Batches`]: seeded minibatch orders, epoch by epoch.
 //!
 //! Every failure is a [`DataError`] whose message is one line naming the
 //! file, line, column and value at fault, and what to do.
@@ -34,6 +35,7 @@ mod features;
 mod idx;
 mod npy;
 pub mod numpy_rng;
+mod reorder;
 mod scale;
 mod split;
 mod task;

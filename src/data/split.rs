@@ -63,13 +63,29 @@ pub struct Split {
 }
 
 impl Split {
-    /// The three parts of `data`: (train, validation, test).
+    /// The three parts of `data`: (train, validation, test), copied.
     pub fn datasets(&self, data: &Dataset) -> (Dataset, Dataset, Dataset) {
         (
             data.subset(&self.train),
             data.subset(&self.validation),
             data.subset(&self.test),
         )
+    }
+
+    /// The same three parts as [`datasets`](Self::datasets), made from
+    /// `data` itself: its rows are put in the parts' order in place, the
+    /// training rows are kept where they are and the validation and test
+    /// rows moved out, so the rows are never held twice (only the
+    /// validation and test rows, while they are moved).
+    ///
+    /// # Panics
+    /// If the parts do not hold every row of `data` exactly once.
+    pub fn into_datasets(&self, mut data: Dataset) -> (Dataset, Dataset, Dataset) {
+        let order = [&self.train[..], &self.validation, &self.test].concat();
+        data.permute_rows(&order);
+        let test = data.split_off(self.train.len() + self.validation.len());
+        let validation = data.split_off(self.train.len());
+        (data, validation, test)
     }
 }
 
@@ -403,6 +419,10 @@ mod tests {
         let parts = split(&iris, &SplitOptions::default()).unwrap();
         let (train, validation, test) = parts.datasets(&iris);
         assert_eq!((train.len(), validation.len(), test.len()), (105, 15, 30));
+        assert_eq!(
+            parts.into_datasets(iris.clone()),
+            (train, validation, test.clone())
+        );
         let Targets::Classes { indices, .. } = &test.targets else {
             panic!()
         };
@@ -441,6 +461,24 @@ mod tests {
             prop_assert!(batches.iter().all(|b| !b.is_empty() && b.len() <= batch));
             prop_assert!(batches.iter().rev().skip(1).all(|b| b.len() == batch.min(rows)));
             prop_assert_eq!(sorted(batches.concat()), (0..rows).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn moving_rows_into_the_parts_gives_the_copied_parts(
+            classes in proptest::collection::vec(0usize..3, 3..120),
+            width in 0usize..4,
+            seed: u64,
+        ) {
+            let n = classes.len();
+            let data = Dataset {
+                features: (0..n * width).map(|v| v as f32).collect::<Vec<_>>().into(),
+                feature_names: (0..width).map(|j| format!("x{j}")).collect(),
+                target_name: "y".into(),
+                targets: Targets::Classes { indices: classes, names: vec!["a".into(), "b".into(), "c".into()] },
+            };
+            if let Ok(parts) = split(&data, &options(0.2, 0.1, seed)) {
+                prop_assert_eq!(parts.into_datasets(data.clone()), parts.datasets(&data));
+            }
         }
 
         #[test]

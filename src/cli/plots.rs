@@ -35,8 +35,15 @@ pub(super) struct RunData<'a> {
     /// The rows the final metrics were measured on (scaled), and their
     /// name (`test` or `train`).
     pub measured: (&'a str, &'a Dataset),
-    /// All the rows, unscaled (the decision boundary shows them).
+    /// The whole dataset, unscaled: its columns and labels, and all its
+    /// rows when [`shows_raw_rows`] (the decision boundary shows them).
     pub raw: &'a Dataset,
+}
+
+/// Whether the charts of a run on `data` show its raw rows: the decision
+/// boundary of a classification with two features does.
+pub(super) fn shows_raw_rows(data: &Dataset) -> bool {
+    data.width() == 2 && data.class_names().is_some()
 }
 
 /// Writes every chart that applies to the run into `dir`; a chart with
@@ -120,7 +127,7 @@ pub(super) fn write(dir: &Path, run: &RunData) -> Result<Vec<Chart>, Error> {
         }
     }
 
-    if let (2, Some(names)) = (run.raw.width(), run.raw.class_names()) {
+    if let (true, Some(names)) = (shows_raw_rows(run.raw), run.raw.class_names()) {
         let chart = decision_boundary(run.model, run.raw, names);
         write_chart(
             "boundary",

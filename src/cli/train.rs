@@ -349,17 +349,25 @@ pub fn run(args: &Args) -> Result<(), Error> {
     } else {
         split(&data, &split_options).map_err(|e| usage(e.to_string()))?
     };
-    let (train, validation, mut test) = parts.datasets(&data);
+    // The rows move into the three parts. What is asked of the whole
+    // dataset afterwards (its size, columns and labels) is kept aside,
+    // with its raw rows only for a chart that shows them all.
+    let (rows, inputs) = (data.len(), data.width());
+    let whole = if !args.no_plots && super::plots::shows_raw_rows(&data) {
+        data.clone()
+    } else {
+        data.subset(&[])
+    };
+    let (mut train, mut validation, mut test) = parts.into_datasets(data);
     if let Some(path) = &args.test {
-        test = load_test_file(args, path, &data)?;
+        test = load_test_file(args, path, &whole)?;
     }
     let scaler = Scaler::fit_dataset(scaling, &train);
-    let scaled = |d: &Dataset| {
+    for part in [&mut train, &mut validation, &mut test] {
         scaler
-            .transform_dataset(d)
-            .map_err(|e| usage(e.to_string()))
-    };
-    let (train, validation, test) = (scaled(&train)?, scaled(&validation)?, scaled(&test)?);
+            .transform_in_place(part, dtype)
+            .map_err(|e| usage(e.to_string()))?;
+    }
 
     if args.restarts == 0 {
         return Err(usage("--restarts must be at least 1"));
@@ -428,8 +436,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
         tolerance: args.tolerance,
     };
     if let Some(init) = &args.init {
-        let mut probe =
-            build_sequential(data.width(), &layers, Init::Zeros, dtype, &mut Rng::seed(0));
+        let mut probe = build_sequential(inputs, &layers, Init::Zeros, dtype, &mut Rng::seed(0));
         load_weights(&mut probe, init).map_err(|e| usage(format!("--init: {e}")))?;
     }
     // A directory that cannot be made fails now, not after the training.
@@ -439,8 +446,8 @@ pub fn run(args: &Args) -> Result<(), Error> {
     if talk {
         println!(
             "{} rows × {} features; task: {task_choice}; {} train / {} validation / {} test rows",
-            data.len(),
-            data.width(),
+            rows,
+            inputs,
             train.len(),
             validation.len(),
             test.len()
@@ -491,7 +498,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
     for restart in 0..args.restarts as u64 {
         let seed = args.seed + restart;
         let mut model = build_sequential(
-            data.width(),
+            inputs,
             &layers,
             Init::PyTorchDefault,
             dtype,
@@ -581,14 +588,14 @@ pub fn run(args: &Args) -> Result<(), Error> {
     let layers_text: Vec<String> = layers.iter().map(ToString::to_string).collect();
     let card = ModelCard {
         nabla_version: env!("CARGO_PKG_VERSION").to_string(),
-        inputs: data.width(),
+        inputs,
         layers: layers_text.join(","),
         architecture: model.describe(),
         dtype: args.dtype.clone(),
         loss: loss.name().to_string(),
-        feature_names: data.feature_names.clone(),
-        target: data.target_name.clone(),
-        labels: data.class_names().map(<[String]>::to_vec),
+        feature_names: whole.feature_names.clone(),
+        target: whole.target_name.clone(),
+        labels: whole.class_names().map(<[String]>::to_vec),
         preprocessing: scaler,
         metrics: json!({ measured_on: metrics }),
         training: json!({
@@ -610,7 +617,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
             model: &model,
             history: &report.history,
             measured: (measured_on, measured),
-            raw: &data,
+            raw: &whole,
         };
         super::plots::write(&args.out, &run)?
     };
@@ -639,7 +646,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
         match &test_eval {
             Evaluation::Classification(c) => {
                 if talk {
-                    let labels = data.class_names().unwrap_or_default();
+                    let labels = whole.class_names().unwrap_or_default();
                     super::predict::print_class_table(c, labels);
                 }
                 println!(

@@ -54,16 +54,33 @@ impl Array {
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
-/// Reads a `.npy` file.
-pub fn read_npy(path: impl AsRef<Path>) -> Result<Array, DataError> {
-    let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| DataError::read(path, e))?;
-    parse_npy(&bytes, path)
-}
-
 /// Parses the bytes of a `.npy` file; `path` only names the file in errors.
 pub fn parse_npy(bytes: &[u8], path: impl AsRef<Path>) -> Result<Array, DataError> {
     let path = path.as_ref();
+    let head = parse_head(bytes, path)?;
+    let data = &bytes[head.data_start..];
+    head.check_size(data.len(), path)?;
+    let elements = head.kind.read.all(data, head.kind.size);
+    Ok(head.into_array(elements))
+}
+
+/// What a `.npy` file says before its elements: their shape and type, and
+/// where they start.
+pub(super) struct Head {
+    /// The dimensions, outermost first.
+    pub shape: Vec<usize>,
+    /// The element type as the file names it.
+    pub descr: String,
+    /// The element type: its size and how to read one.
+    pub kind: Kind,
+    /// The offset of the first element: the length of the preamble.
+    pub data_start: usize,
+}
+
+/// Reads the preamble at the start of `bytes` (the whole file, or at
+/// least its bytes up to the end of the header: a file that ends
+/// sooner is described as such); `path` only names the file in errors.
+pub(super) fn parse_head(bytes: &[u8], path: &Path) -> Result<Head, DataError> {
     let format = |problem: String| DataError::Format {
         path: path.to_path_buf(),
         problem,
@@ -171,25 +188,43 @@ pub fn parse_npy(bytes: &[u8], path: impl AsRef<Path>) -> Result<Array, DataErro
             "nabla reads little-endian '<f4', '<f8', '<i1'..'<i8', '<u1'..'<u8' and '|b1': convert with a.astype('<f8')",
         ));
     };
-    let data = &bytes[start + header_len..];
-    let expected = shape
-        .iter()
-        .try_fold(kind.size, |acc, &d| acc.checked_mul(d));
-    if expected != Some(data.len()) {
-        return Err(DataError::Size {
-            path: path.to_path_buf(),
-            shape: format!("{} of {descr}", shape_text(&shape)),
-            expected: expected.map_or(u64::MAX, |n| n as u64),
-            found: data.len() as u64,
-            fix: "the file is truncated or was not written by numpy.save: save it again",
-        });
-    }
-    Ok(Array {
+    Ok(Head {
         shape,
-        data: kind.read.all(data, kind.size),
-        dtype: descr,
-        integer: kind.integer,
+        descr,
+        kind,
+        data_start: start + header_len,
     })
+}
+
+impl Head {
+    /// The number of elements, or an error unless `found` bytes are
+    /// exactly what the shape and element type take.
+    pub fn check_size(&self, found: usize, path: &Path) -> Result<usize, DataError> {
+        let expected = self
+            .shape
+            .iter()
+            .try_fold(self.kind.size, |acc, &d| acc.checked_mul(d));
+        if expected != Some(found) {
+            return Err(DataError::Size {
+                path: path.to_path_buf(),
+                shape: format!("{} of {}", shape_text(&self.shape), self.descr),
+                expected: expected.map_or(u64::MAX, |n| n as u64),
+                found: found as u64,
+                fix: "the file is truncated or was not written by numpy.save: save it again",
+            });
+        }
+        Ok(found / self.kind.size)
+    }
+
+    /// The array of these elements.
+    pub fn into_array(self, data: Features) -> Array {
+        Array {
+            shape: self.shape,
+            data,
+            dtype: self.descr,
+            integer: self.kind.integer,
+        }
+    }
 }
 
 /// Reads `X.npy` (features, `[n, d]` or `[n]`) and `y.npy` (targets, `[n]`
@@ -206,8 +241,8 @@ pub fn load_npy_dataset(
     task: Task,
 ) -> Result<Loaded, DataError> {
     let (x_path, y_path) = (x_path.as_ref(), y_path.as_ref());
-    let x = read_npy(x_path)?;
-    let y = read_npy(y_path)?;
+    let x = super::npy_file::read_npy(x_path)?;
+    let y = super::npy_file::read_npy(y_path)?;
     let target = y_path
         .file_stem()
         .map_or("y".into(), |s| s.to_string_lossy().into_owned());
@@ -408,10 +443,13 @@ impl Decoder {
 }
 
 /// An element type: its size and how to read one.
-struct Kind {
-    size: usize,
-    integer: bool,
-    read: Decoder,
+pub(super) struct Kind {
+    /// Bytes per element.
+    pub size: usize,
+    /// Whether the elements are integers (or booleans).
+    pub integer: bool,
+    /// How one element is read.
+    pub read: Decoder,
 }
 
 impl Kind {

@@ -7,7 +7,8 @@ use nabla::nn::{Init, LayerSpec, Sequential, build_sequential, state_dict};
 use nabla::nn::{Module, Param};
 use nabla::optim::{Adam, Lbfgs, LineSearch, Newton, Sgd};
 use nabla::train::{
-    DiagnosticKind, Evaluation, FitOptions, LossKind, Stop, TrainError, evaluate, fit,
+    DiagnosticKind, Evaluation, FitOptions, LossKind, Stop, TrainError, evaluate, evaluate_rows,
+    fit,
 };
 use nabla::{DType, Rng, Tensor};
 
@@ -84,6 +85,21 @@ fn stochastic_minibatch_and_full_batch_descent_all_fit_a_line() {
         };
         assert!(r.r2 > 0.999 && r.mse < 1e-3, "batch {batch_size:?}: {r:?}");
     }
+}
+
+#[test]
+fn evaluating_rows_in_place_matches_evaluating_their_copy() {
+    let rows = [3, 0, 2];
+    let classifier = model("4,tanh,2", 2, 1);
+    let (whole, expected) = evaluate(&classifier, LossKind::CrossEntropy, &xor().subset(&rows));
+    let (loss, evaluation) = evaluate_rows(&classifier, LossKind::CrossEntropy, &xor(), &rows);
+    assert_eq!((loss, evaluation), (whole, expected));
+    let regressor = model("3,tanh,1", 2, 2);
+    let data = line(4);
+    let rows: Vec<usize> = (0..data.len()).rev().step_by(3).collect();
+    let (whole, expected) = evaluate(&regressor, LossKind::Mse, &data.subset(&rows));
+    let (loss, evaluation) = evaluate_rows(&regressor, LossKind::Mse, &data, &rows);
+    assert_eq!((loss, evaluation), (whole, expected));
 }
 
 #[test]

@@ -12,7 +12,7 @@ use super::result::BenchResult;
 use super::workload::{EVAL_ROWS, Workload};
 use crate::data::Dataset;
 use crate::optim::Minimizer;
-use crate::train::{Evaluation, FitOptions, evaluate, fit};
+use crate::train::{Evaluation, FitOptions, evaluate_rows, fit};
 
 /// Optimizer steps of the warm-up (the peers warm up with up to 50).
 pub const WARMUP_STEPS: usize = 50;
@@ -23,10 +23,21 @@ pub const WARMUP_STEPS: usize = 50;
 /// losses and accuracy reported are the first repeat's (every repeat
 /// trains the same model).
 pub fn run(workload: &Workload, data: &Dataset, repeats: usize) -> Result<BenchResult, BenchError> {
+    // On one thread of the pool, where `fit` runs its loop anyway: the
+    // repeats then reuse the memory the ones before freed, instead of
+    // each landing on whichever thread is free (and its allocator arena).
+    rayon::scope(|_| run_here(workload, data, repeats))
+}
+
+/// [`run`], on the thread it is called on.
+fn run_here(
+    workload: &Workload,
+    data: &Dataset,
+    repeats: usize,
+) -> Result<BenchResult, BenchError> {
     assert!(repeats >= 1, "at least one timed repeat");
     let peak_rss_reset = reset_peak_rss();
-    let first_rows: Vec<usize> = (0..data.len().min(EVAL_ROWS)).collect();
-    let eval_rows = data.subset(&first_rows);
+    let eval_rows: Vec<usize> = (0..data.len().min(EVAL_ROWS)).collect();
     warm_up(workload, data)?;
 
     let mut times = Vec::with_capacity(repeats);
@@ -35,7 +46,7 @@ pub fn run(workload: &Workload, data: &Dataset, repeats: usize) -> Result<BenchR
         let mut model = workload.model();
         let mut optimizer = optimizer(workload)?;
         let options = workload.fit_options();
-        let loss_init = evaluate(&model, workload.loss, &eval_rows).0;
+        let loss_init = evaluate_rows(&model, workload.loss, data, &eval_rows).0;
         let started = Instant::now();
         let report = fit(
             &mut model,
@@ -53,7 +64,7 @@ pub fn run(workload: &Workload, data: &Dataset, repeats: usize) -> Result<BenchR
         })?;
         times.push(seconds);
         if measured.is_none() {
-            let (loss_final, evaluation) = evaluate(&model, workload.loss, &eval_rows);
+            let (loss_final, evaluation) = evaluate_rows(&model, workload.loss, data, &eval_rows);
             let acc_final = match evaluation {
                 Evaluation::Classification(c) if workload.loss.is_classification() => {
                     Some(c.accuracy())

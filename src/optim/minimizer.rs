@@ -76,7 +76,7 @@ pub enum StepError {
 ///     assert!((parabola.0.item() - 3.0).abs() < 1e-3);
 /// }
 /// ```
-pub trait Minimizer {
+pub trait Minimizer: Send {
     /// One step (for L-BFGS, one call of PyTorch's `step(closure)`: up to
     /// `max_iter` iterations). Returns the loss at the parameters as they
     /// were on entry.
@@ -101,7 +101,7 @@ pub trait Minimizer {
     ) -> Result<(), OptimizerStateError>;
 }
 
-impl<O: Optimizer + ?Sized> Minimizer for O {
+impl<O: Optimizer + Send + ?Sized> Minimizer for O {
     fn minimize_step(&mut self, objective: &mut dyn Objective) -> Result<f64, StepError> {
         let (loss, grads) = objective.evaluate();
         self.step(&mut objective.params_mut(), &grads);

@@ -1,8 +1,8 @@
 //! Candidate GEMM crates for `C = A·B` (row-major, square, f32 and f64, 1
 //! and 2 threads): `gemm` 0.19 called directly, `matrixmultiply` 0.3, and
 //! nabla's own `Tensor::matmul` / `matmul_t` (f32, default threads) on top
-//! of `gemm`, plus `gemm/2t-bt`: the crate alone on the transposed layout
-//! `matmul_t` hands it. Throughput is counted as 2·m·n·k elements, so
+//! of `faer`, plus `gemm/2t-bt`: the `gemm` crate alone on the transposed
+//! layout `matmul_t` hands it. Throughput is counted as 2·m·n·k elements, so
 //! criterion's `Gelem/s` reads as GFLOP/s.
 //!
 //! `matrixmultiply` fixes its thread count once per process, from

@@ -78,7 +78,8 @@ impl Storage {
 
 /// A scalar type tensors can hold: `f32` or `f64`.
 pub trait Element:
-    Float
+    super::gemm::BlockedProduct
+    + Float
     + FromPrimitive
     + Default
     + Send

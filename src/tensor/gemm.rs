@@ -1,16 +1,76 @@
-//! Matrix products through the `gemm` crate (AVX-512 kernels, rayon threads).
+//! Matrix products through `faer` (its x86 kernels are chosen at run time,
+//! AVX-512 where the processor has it; threads from rayon's pool).
 //!
 //! Operands are row-major buffers; a transposed operand is read through its
-//! strides, never copied. The crate was chosen by `benches/gemm.rs` (figures
-//! in `benches/README.md`).
+//! strides, never copied. The crate was chosen by `benches/gemm.rs` and the
+//! products of the reference workloads (figures in `benches/README.md`):
+//! it reads a transposed right operand, the forward product `x·Wᵀ` of every
+//! Linear layer, at the speed of a stored one.
 
-use gemm::Parallelism;
-
-use super::Element;
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
 
 /// Below this many multiply-adds a product runs on the calling thread: the
-/// cost of waking workers exceeds the work.
-const PARALLEL_THRESHOLD: usize = 1 << 17;
+/// cost of sharing the work exceeds the work.
+const PARALLEL_THRESHOLD: usize = 1 << 20;
+
+/// The blocked product for one element type (f32 and f64, the types
+/// [`Element`](super::Element) allows), so that generic code can reach
+/// faer's typed kernels.
+pub trait BlockedProduct: Sized {
+    /// `dst (m×n) (+)= op(a) · op(b)` through faer, with the shapes and
+    /// transpositions of [`matmul_into`].
+    fn blocked_product(
+        dst: &mut [Self],
+        a: Operand<'_, Self>,
+        b: Operand<'_, Self>,
+        dims: (usize, usize, usize),
+        accumulate: bool,
+        par: Par,
+    );
+}
+
+/// `op`, an `rows × cols` operand, as a faer view of its buffer.
+fn view<T>(op: Operand<'_, T>, rows: usize, cols: usize) -> MatRef<'_, T> {
+    if op.transposed {
+        MatRef::from_row_major_slice(op.data, cols, rows).transpose()
+    } else {
+        MatRef::from_row_major_slice(op.data, rows, cols)
+    }
+}
+
+macro_rules! blocked_product {
+    ($t:ty) => {
+        impl BlockedProduct for $t {
+            fn blocked_product(
+                dst: &mut [$t],
+                a: Operand<'_, $t>,
+                b: Operand<'_, $t>,
+                (m, k, n): (usize, usize, usize),
+                accumulate: bool,
+                par: Par,
+            ) {
+                let accum = if accumulate {
+                    Accum::Add
+                } else {
+                    Accum::Replace
+                };
+                matmul(
+                    MatMut::from_row_major_slice_mut(dst, m, n),
+                    accum,
+                    view(a, m, k),
+                    view(b, k, n),
+                    1.0,
+                    par,
+                );
+            }
+        }
+    };
+}
+blocked_product!(f32);
+blocked_product!(f64);
+
+use super::Element;
 
 /// Up to this many multiply-adds a plain loop beats the packing and
 /// dispatch of the blocked kernels (`benches/engine.rs`, the XOR step).
@@ -40,8 +100,10 @@ fn small_product<T: Element>(
 
 /// A row-major matrix operand, read as stored or transposed.
 #[derive(Clone, Copy)]
-pub(crate) struct Operand<'a, T> {
+pub struct Operand<'a, T> {
+    /// The elements, row-major as stored.
     pub data: &'a [T],
+    /// Whether the product reads the stored matrix transposed.
     pub transposed: bool,
 }
 
@@ -96,40 +158,12 @@ pub(crate) fn matmul_into<T: Element>(
         return;
     }
     let threads = rayon::current_num_threads();
-    let parallelism = if threads > 1 && m.saturating_mul(n).saturating_mul(k) >= PARALLEL_THRESHOLD
-    {
-        Parallelism::Rayon(threads)
+    let par = if threads > 1 && m.saturating_mul(n).saturating_mul(k) >= PARALLEL_THRESHOLD {
+        Par::rayon(threads)
     } else {
-        Parallelism::None
+        Par::Seq
     };
-    // SAFETY: the three buffers hold exactly m×n, m×k and k×n elements
-    // (asserted above with checked products, so no size wrapped; a buffer
-    // that exists is under isize::MAX bytes, so the strides fit isize), and
-    // every stride addresses inside them; `dst` is borrowed
-    // mutably, so it aliases neither operand.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            a.data.as_ptr(),
-            a_cs as isize,
-            a_rs as isize,
-            b.data.as_ptr(),
-            b_cs as isize,
-            b_rs as isize,
-            T::one(),
-            T::one(),
-            false,
-            false,
-            false,
-            parallelism,
-        );
-    }
+    T::blocked_product(dst, a, b, (m, k, n), accumulate, par);
 }
 
 #[cfg(test)]
@@ -158,8 +192,9 @@ mod tests {
 
     #[test]
     fn every_transpose_combination_matches_the_naive_product() {
-        // One size takes the small loop, the other the blocked kernels.
-        for (m, k, n) in [(5, 7, 3), (33, 20, 17)] {
+        // One size takes the small loop, one the blocked kernels on the
+        // calling thread, one the blocked kernels on every thread.
+        for (m, k, n) in [(5, 7, 3), (33, 20, 17), (130, 90, 100)] {
             check_every_transpose_combination(m, k, n);
         }
     }

@@ -7,8 +7,9 @@
 //!   criterion's `Gelem/s` reads as GFLOP/s.
 //! - `gemm/{shape}`: the products of W3 and W4 steps as the fused layers
 //!   call them (`x·Wᵀ` forward; `δᵀ·x` and `δ·W` backward), 2 flops per
-//!   multiply-add; and the forward product with `Wᵀ` stored row-major, to
-//!   show what the transposed read costs.
+//!   multiply-add; the forward product with `Wᵀ` stored row-major, to
+//!   show what the transposed read costs; and the forward product through
+//!   the `gemm` crate, nabla's backend before `faer`.
 //! - `adam/{W3,W4}`: one Adam update of all the workload's weights.
 //!
 //! ```text
@@ -182,6 +183,13 @@ fn bench_gemm(c: &mut Criterion) {
         group.bench_function(format!("{shape}/forward x·Wt, Wt stored"), |b| {
             b.iter(|| black_box(&x).matmul(&w_t))
         });
+        // The forward product through the `gemm` crate, which nabla used
+        // before faer: its packing of the transposed weight is the slow part.
+        let (x32, w32) = (x.to_vec::<f32>(), w.to_vec::<f32>());
+        let mut out = vec![0f32; rows * outputs];
+        group.bench_function(format!("{shape}/forward x·Wt, gemm 0.19"), |b| {
+            b.iter(|| gemm_forward(&mut out, &x32, &w32, (rows, inputs, outputs)))
+        });
         group.bench_function(format!("{shape}/weight grad dt·x"), |b| {
             b.iter(|| black_box(&delta).matmul_t(&x, true, false))
         });
@@ -190,6 +198,44 @@ fn bench_gemm(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// `out (rows×outputs) = x · wᵀ` through `gemm` 0.19 on every thread, with
+/// the strides nabla handed it: `x` is `rows×inputs`, `w` is
+/// `outputs×inputs`, both row-major.
+fn gemm_forward(
+    out: &mut [f32],
+    x: &[f32],
+    w: &[f32],
+    (rows, inputs, outputs): (usize, usize, usize),
+) {
+    assert!(out.len() == rows * outputs && x.len() == rows * inputs && w.len() == outputs * inputs);
+    // SAFETY: the buffers hold exactly rows×outputs, rows×inputs and
+    // outputs×inputs elements (asserted), and every (column, row) stride
+    // pair below addresses inside them; `out` aliases neither operand.
+    unsafe {
+        gemm::gemm(
+            rows,
+            outputs,
+            inputs,
+            out.as_mut_ptr(),
+            1,
+            outputs as isize,
+            false,
+            x.as_ptr(),
+            1,
+            inputs as isize,
+            w.as_ptr(),
+            inputs as isize,
+            1,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::Rayon(rayon::current_num_threads()),
+        );
+    }
 }
 
 fn bench_adam(c: &mut Criterion) {

@@ -342,11 +342,11 @@ pub enum TrainError {
 /// L-BFGS or Newton's method), calling `on_epoch` after each epoch (for
 /// progress bars and logs).
 ///
-/// The loop runs on a thread of rayon's pool (the calling thread waits),
-/// so that a parallel matrix product or update shares its work with the
-/// thread that asked for it instead of handing all of it over and
-/// sleeping: each hand-over costs tens of microseconds, which small
-/// layers feel.
+/// When a step has enough work to run in parallel, the loop runs on a
+/// thread of rayon's pool (the calling thread waits), so that a parallel
+/// matrix product or update shares its work with the thread that asked
+/// for it instead of handing all of it over and sleeping: each hand-over
+/// costs tens of microseconds, which small layers feel.
 pub fn fit(
     model: &mut Sequential,
     optimizer: &mut dyn Minimizer,
@@ -356,10 +356,24 @@ pub fn fit(
     options: &FitOptions,
     on_epoch: impl FnMut(&EpochRecord) + Send,
 ) -> Result<FitReport, TrainError> {
-    rayon::scope(|_| fit_in_pool(model, optimizer, loss, train, validation, options, on_epoch))
+    let rows = options.batch_size.unwrap_or(train.len()).min(train.len());
+    let weights: usize = model.params_mut().iter().map(|p| p.numel()).sum();
+    let stay = rayon::current_thread_index().is_some()
+        || rayon::current_num_threads() == 1
+        || rows * weights < POOL_WORK;
+    if stay {
+        fit_in_pool(model, optimizer, loss, train, validation, options, on_epoch)
+    } else {
+        rayon::scope(|_| fit_in_pool(model, optimizer, loss, train, validation, options, on_epoch))
+    }
 }
 
-/// [`fit`], on the thread it is called on.
+/// From this many rows × weights per step, `fit` moves its loop into
+/// rayon's pool; below, nothing in a step runs in parallel and the move
+/// would only add its own hand-over.
+const POOL_WORK: usize = 1 << 20;
+
+/// [`fit`], on the thread it is called on (in the pool, when it pays).
 fn fit_in_pool(
     model: &mut Sequential,
     optimizer: &mut dyn Minimizer,

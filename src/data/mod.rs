@@ -183,6 +183,11 @@ impl Dataset {
                 outputs: *outputs,
             },
         };
+        self.with_rows(features, targets)
+    }
+
+    /// A dataset with this one's column names and other rows.
+    pub(super) fn with_rows(&self, features: Features, targets: Targets) -> Dataset {
         Dataset {
             features,
             feature_names: self.feature_names.clone(),

@@ -61,12 +61,7 @@ impl Dataset {
                 outputs: *outputs,
             },
         };
-        Dataset {
-            features,
-            feature_names: self.feature_names.clone(),
-            target_name: self.target_name.clone(),
-            targets,
-        }
+        self.with_rows(features, targets)
     }
 }
 

@@ -361,11 +361,8 @@ pub fn fit(
     let stay = rayon::current_thread_index().is_some()
         || rayon::current_num_threads() == 1
         || rows * weights < POOL_WORK;
-    if stay {
-        fit_in_pool(model, optimizer, loss, train, validation, options, on_epoch)
-    } else {
-        rayon::scope(|_| fit_in_pool(model, optimizer, loss, train, validation, options, on_epoch))
-    }
+    let run = || fit_in_pool(model, optimizer, loss, train, validation, options, on_epoch);
+    if stay { run() } else { rayon::scope(|_| run()) }
 }
 
 /// From this many rows × weights per step, `fit` moves its loop into

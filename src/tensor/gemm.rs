@@ -10,6 +10,8 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
+use super::Element;
+
 /// Below this many multiply-adds a product runs on the calling thread: the
 /// cost of sharing the work exceeds the work.
 const PARALLEL_THRESHOLD: usize = 1 << 20;
@@ -69,8 +71,6 @@ macro_rules! blocked_product {
 }
 blocked_product!(f32);
 blocked_product!(f64);
-
-use super::Element;
 
 /// Up to this many multiply-adds a plain loop beats the packing and
 /// dispatch of the blocked kernels (`benches/engine.rs`, the XOR step).

@@ -65,7 +65,10 @@ impl EpochMetric {
                 *residual += output
                     .iter()
                     .zip(truth)
-                    .map(|(&p, &t)| (p - t).to_f64().expect("floats convert").powi(2))
+                    .map(|(&p, &t)| {
+                        let [p, t] = [p, t].map(|v| v.to_f64().expect("floats convert"));
+                        (p - t).powi(2)
+                    })
                     .sum::<f64>();
             }
             _ => unreachable!("the metric is made for the training set's targets"),

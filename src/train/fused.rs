@@ -9,8 +9,9 @@
 //! gradient are one pass per row, and the backward pass multiplies by the
 //! activation's derivative in place before the two products of each layer.
 //! Every buffer, the gradients included, is kept from one step to the next,
-//! so a step in steady state allocates only its small output and the map
-//! of gradients. [`fit`](super::fit) uses it whenever the model and the
+//! and the output stays in the last stage's buffer for the caller to read,
+//! so a step in steady state allocates nothing (a few gradients travel in
+//! an inline list). [`fit`](super::fit) uses it whenever the model and the
 //! settings fit, and the tape otherwise; the tests hold the two to the same
 //! losses and gradients.
 

@@ -816,7 +816,7 @@ pub fn predict_classes(output: &Tensor) -> Vec<usize> {
 }
 
 /// The predicted class of one row of outputs, as [`predict_classes`] says.
-pub(crate) fn predicted_class<T: PartialOrd + num_traits::Float>(row: &[T]) -> usize {
+pub(crate) fn predicted_class<T: num_traits::Float>(row: &[T]) -> usize {
     match row {
         [probability] => usize::from(*probability > T::from(0.5).expect("0.5 converts")),
         _ => (0..row.len()).fold(0, |best, c| if row[c] > row[best] { c } else { best }),

@@ -5,7 +5,10 @@ use nabla::data::{Dataset, Targets};
 use nabla::loss::{self, Reduction};
 use nabla::nn::{Init, LayerSpec, Sequential, build_sequential, state_dict};
 use nabla::nn::{Module, Param};
-use nabla::optim::{Adam, Lbfgs, LineSearch, Newton, Sgd};
+use nabla::optim::{
+    Adadelta, Adagrad, Adam, AdamW, Adamax, Lbfgs, LineSearch, NAdam, Newton, Optimizer,
+    ParamStates, RmsProp, Sgd, optimizer_state_dict,
+};
 use nabla::train::{
     DiagnosticKind, Evaluation, FitOptions, LossKind, Stop, TrainError, evaluate, evaluate_rows,
     fit,
@@ -463,4 +466,103 @@ fn newton_on_too_many_weights_is_an_error_naming_the_epoch() {
         "{err}"
     );
     assert_eq!(weights(&m), before);
+}
+
+/// An optimizer stepped parameter by parameter: one of ours behind an
+/// interface that does not say its update is elementwise, so that `fit`
+/// cannot step the model's parameters joined into one.
+struct OneByOne(Box<dyn Optimizer + Send>);
+
+impl Optimizer for OneByOne {
+    fn step(&mut self, params: &mut [&mut Param], grads: &nabla::Gradients) {
+        self.0.step(params, grads);
+    }
+    fn lr(&self) -> f64 {
+        self.0.lr()
+    }
+    fn set_lr(&mut self, lr: f64) {
+        self.0.set_lr(lr);
+    }
+    fn buffers_per_param(&self) -> usize {
+        self.0.buffers_per_param()
+    }
+    fn accepts_buffer_count(&self, count: usize) -> bool {
+        self.0.accepts_buffer_count(count)
+    }
+    fn scalars_per_param(&self) -> usize {
+        self.0.scalars_per_param()
+    }
+    fn states(&self) -> &ParamStates {
+        self.0.states()
+    }
+    fn states_mut(&mut self) -> &mut ParamStates {
+        self.0.states_mut()
+    }
+}
+
+/// The optimizer's state as plain numbers, by name.
+fn state_values<O: Optimizer + ?Sized>(
+    optimizer: &O,
+    model: &Sequential,
+) -> Vec<(String, Vec<f64>)> {
+    optimizer_state_dict(optimizer, &model.parameters())
+        .into_iter()
+        .map(|(name, t)| (name, t.to_vec::<f64>()))
+        .collect()
+}
+
+/// Trains two copies of a network, one with `make()` and one with the same
+/// optimizer stepped parameter by parameter, and checks that they agree
+/// bit for bit.
+fn assert_joined_steps_match<O: Optimizer + Send + 'static>(name: &str, make: fn() -> O) {
+    let (train, validation) = (line(5), line(6));
+    let options = FitOptions {
+        epochs: 4,
+        batch_size: Some(32),
+        clip_value: Some(0.5),
+        patience: Some(10),
+        ..FitOptions::default()
+    };
+    let spec = "5,tanh,3,relu,1";
+    let (mut joined, mut each) = (model(spec, 2, 7), model(spec, 2, 7));
+    let (mut joined_steps, mut each_steps) = (make(), OneByOne(Box::new(make())));
+    // Twice with the same optimizer: the second fit picks up the state the
+    // first one wrote back to each parameter.
+    for _ in 0..2 {
+        let run = |m: &mut Sequential, optimizer: &mut dyn nabla::optim::Minimizer| {
+            fit(
+                m,
+                optimizer,
+                LossKind::Mse,
+                &train,
+                Some(&validation),
+                &options,
+                |_| {},
+            )
+            .expect("trains")
+        };
+        let (a, b) = (
+            run(&mut joined, &mut joined_steps),
+            run(&mut each, &mut each_steps),
+        );
+        assert_eq!(a.history, b.history, "{name}");
+        assert_eq!(weights(&joined), weights(&each), "{name}");
+        assert_eq!(
+            state_values(&joined_steps, &joined),
+            state_values(&each_steps, &each),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn steps_on_the_joined_parameters_match_steps_parameter_by_parameter() {
+    assert_joined_steps_match("sgd", || Sgd::new(0.05).momentum(0.9).nesterov(true));
+    assert_joined_steps_match("adam", || Adam::new(0.01).amsgrad(true));
+    assert_joined_steps_match("adamw", || AdamW::new(0.01));
+    assert_joined_steps_match("nadam", || NAdam::new(0.01));
+    assert_joined_steps_match("adamax", || Adamax::new(0.01));
+    assert_joined_steps_match("adagrad", || Adagrad::new(0.05));
+    assert_joined_steps_match("adadelta", || Adadelta::new(1.0));
+    assert_joined_steps_match("rmsprop", || RmsProp::new(0.01));
 }

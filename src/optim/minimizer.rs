@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Lbfgs, LbfgsState, Newton, NewtonError, Optimizer, OptimizerStateError};
+use super::{Lbfgs, LbfgsState, Newton, NewtonError, Optimizer, OptimizerStateError, ParamStates};
 use super::{load_optimizer_state, optimizer_state_dict};
 use crate::autograd::Gradients;
 use crate::nn::{Param, StateError};
@@ -99,6 +99,14 @@ pub trait Minimizer: Send {
         params: &[(String, &Param)],
         tensors: &BTreeMap<String, Tensor>,
     ) -> Result<(), OptimizerStateError>;
+
+    /// The per-parameter state of an optimizer whose update is elementwise
+    /// ([`Optimizer::updates_elementwise`]), through which parameters laid
+    /// end to end can be stepped as one; `None` for the others (L-BFGS and
+    /// Newton's method couple every weight to every other).
+    fn elementwise_states(&mut self) -> Option<&mut ParamStates> {
+        None
+    }
 }
 
 impl<O: Optimizer + Send + ?Sized> Minimizer for O {
@@ -126,6 +134,14 @@ impl<O: Optimizer + Send + ?Sized> Minimizer for O {
         tensors: &BTreeMap<String, Tensor>,
     ) -> Result<(), OptimizerStateError> {
         load_optimizer_state(self, params, tensors)
+    }
+
+    fn elementwise_states(&mut self) -> Option<&mut ParamStates> {
+        if self.updates_elementwise() {
+            Some(self.states_mut())
+        } else {
+            None
+        }
     }
 }
 

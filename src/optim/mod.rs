@@ -49,6 +49,10 @@ macro_rules! optimizer_accessors {
         fn states_mut(&mut self) -> &mut $crate::optim::ParamStates {
             &mut self.states
         }
+
+        fn updates_elementwise(&self) -> bool {
+            true
+        }
     };
 }
 
@@ -130,6 +134,15 @@ pub trait Optimizer {
 
     /// The per-parameter state, mutably.
     fn states_mut(&mut self) -> &mut ParamStates;
+
+    /// Whether each element's update depends only on that element's value,
+    /// gradient and state, the step count and the hyperparameters (true of
+    /// every optimizer here; the default is false). Parameters laid end to
+    /// end in one buffer can then be stepped as one parameter, with the
+    /// same result: what training does with a fused network.
+    fn updates_elementwise(&self) -> bool {
+        false
+    }
 }
 
 /// Hyperparameter checks as PyTorch makes them, panicking with a message
@@ -253,6 +266,73 @@ impl ParamStates {
         self.by_id.insert(param.id(), state);
     }
 
+    /// Gives `whole`, whose values are those of `parts` laid end to end,
+    /// the state of `parts` joined the same way, so that an elementwise
+    /// update of `whole` is that of every part. Returns false, changing
+    /// nothing, when the states cannot be joined: some parts have state and
+    /// others none, or their step counts, buffers, dtypes or scalars differ.
+    pub(crate) fn join(&mut self, parts: &[&Param], whole: &Param) -> bool {
+        let states: Vec<Option<&ParamState>> = parts.iter().map(|p| self.get(p)).collect();
+        let Some(first) = states.first().copied().flatten() else {
+            return states.iter().all(Option::is_none);
+        };
+        let alike = states.iter().zip(parts).all(|(state, part)| {
+            state.is_some_and(|s| {
+                s.step == first.step
+                    && s.scalars == first.scalars
+                    && s.buffers.len() == first.buffers.len()
+                    && s.buffers.iter().all(|b| b.dtype() == whole.dtype())
+                    && part.dtype() == whole.dtype()
+            })
+        });
+        if !alike {
+            return false;
+        }
+        let buffers = (0..first.buffers.len())
+            .map(|index| {
+                Storage::concatenate(
+                    whole.dtype(),
+                    states.iter().flatten().map(|s| &s.buffers[index]),
+                )
+            })
+            .collect();
+        let joined = ParamState {
+            step: first.step,
+            buffers,
+            scalars: first.scalars.clone(),
+        };
+        self.set(whole, joined);
+        true
+    }
+
+    /// Writes the state of `whole` back into `parts`, as [`ParamStates::join`]
+    /// joined them (nothing if `whole` has not been stepped).
+    pub(crate) fn split(&mut self, whole: &Param, parts: &[&Param]) {
+        let Some(joined) = self.get(whole).cloned() else {
+            return;
+        };
+        let mut start = 0;
+        for param in parts {
+            let range = start..start + param.numel();
+            let state = ParamState {
+                step: joined.step,
+                buffers: joined
+                    .buffers
+                    .iter()
+                    .map(|b| b.range(range.clone()))
+                    .collect(),
+                scalars: joined.scalars.clone(),
+            };
+            self.by_id.insert(param.id(), state);
+            start = range.end;
+        }
+    }
+
+    /// Forgets the state of a parameter.
+    pub(crate) fn forget(&mut self, param: &Param) {
+        self.by_id.remove(&param.id());
+    }
+
     /// Applies `rule` to every parameter with a gradient. A parameter's
     /// step count is advanced once its update has run, so an update that
     /// panics (a setting changed after the first step) leaves it as it was.
@@ -373,5 +453,73 @@ pub(crate) mod test_support {
             .sum_all()
             .backward();
         (p, grads)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::autograd::Gradients;
+
+    fn param(values: &[f64]) -> Param {
+        Param::new(Tensor::from_vec(values.to_vec(), &[values.len()]))
+    }
+
+    /// Adam steps `params` once with the gradient of Σ 2·xᵢ.
+    fn step(adam: &mut Adam, params: &mut [&mut Param]) {
+        let grads = Gradients::from_pairs(params.iter().map(|p| {
+            let twos = Tensor::from_vec(vec![2.0; p.numel()], p.shape());
+            (p.id(), twos)
+        }));
+        adam.step(params, &grads);
+    }
+
+    #[test]
+    fn joined_states_are_the_parts_states_end_to_end_and_split_back() {
+        let (mut a, mut b) = (param(&[1.0, 2.0]), param(&[3.0]));
+        let mut adam = Adam::new(0.1);
+        let whole = param(&[1.0, 2.0, 3.0]);
+        assert!(
+            adam.states_mut().join(&[&a, &b], &whole),
+            "fresh parts join"
+        );
+        assert!(adam.states_mut().get(&whole).is_none());
+        step(&mut adam, &mut [&mut a, &mut b]);
+        assert!(adam.states_mut().join(&[&a, &b], &whole));
+        let joined = adam.states_mut().get(&whole).expect("joined").clone();
+        assert_eq!(joined.step, 1);
+        let part_buffers =
+            |adam: &Adam, p: &Param, i: usize| adam.states().get(p).unwrap().buffers[i].clone();
+        for i in 0..2 {
+            let expected = Storage::concatenate(
+                DType::F64,
+                [&part_buffers(&adam, &a, i), &part_buffers(&adam, &b, i)],
+            );
+            assert_eq!(joined.buffers[i], expected);
+        }
+        // A state changed on the whole is what each part gets back.
+        let mut changed = joined.clone();
+        changed.step = 7;
+        changed.buffers[0] = Storage::F64(vec![0.5, 0.25, 0.125]);
+        adam.states_mut().set(&whole, changed);
+        adam.states_mut().split(&whole, &[&a, &b]);
+        assert_eq!(adam.states_mut().get(&a).unwrap().step, 7);
+        assert_eq!(part_buffers(&adam, &a, 0), Storage::F64(vec![0.5, 0.25]));
+        assert_eq!(part_buffers(&adam, &b, 0), Storage::F64(vec![0.125]));
+        adam.states_mut().forget(&whole);
+        assert!(adam.states_mut().get(&whole).is_none());
+    }
+
+    #[test]
+    fn states_of_parts_stepped_differently_do_not_join() {
+        let (mut a, b) = (param(&[1.0]), param(&[2.0]));
+        let mut adam = Adam::new(0.1);
+        step(&mut adam, &mut [&mut a]);
+        let whole = param(&[1.0, 2.0]);
+        assert!(
+            !adam.states_mut().join(&[&a, &b], &whole),
+            "one part has no state"
+        );
+        assert!(adam.states_mut().get(&whole).is_none());
     }
 }

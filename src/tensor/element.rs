@@ -66,6 +66,34 @@ impl Storage {
         self.len() == 0
     }
 
+    /// The elements of `parts` end to end, as `dtype` elements; panics if
+    /// a part holds the other dtype.
+    pub(crate) fn concatenate<'a>(
+        dtype: DType,
+        parts: impl IntoIterator<Item = &'a Storage>,
+    ) -> Storage {
+        let mut joined = match dtype {
+            DType::F32 => Storage::F32(Vec::new()),
+            DType::F64 => Storage::F64(Vec::new()),
+        };
+        for part in parts {
+            match (&mut joined, part) {
+                (Storage::F32(to), Storage::F32(from)) => to.extend_from_slice(from),
+                (Storage::F64(to), Storage::F64(from)) => to.extend_from_slice(from),
+                (_, part) => panic!("concatenate: a {} part among {dtype} ones", part.dtype()),
+            }
+        }
+        joined
+    }
+
+    /// A copy of the elements in `range`.
+    pub(crate) fn range(&self, range: std::ops::Range<usize>) -> Storage {
+        match self {
+            Storage::F32(v) => Storage::F32(v[range].to_vec()),
+            Storage::F64(v) => Storage::F64(v[range].to_vec()),
+        }
+    }
+
     /// The elements converted to `dtype` (a copy if already of it).
     pub fn to_dtype(&self, dtype: DType) -> Storage {
         match (self, dtype) {

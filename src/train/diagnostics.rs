@@ -123,7 +123,7 @@ pub fn overfitting_epoch(history: &[EpochRecord]) -> Option<usize> {
 /// Σ xᵢ² in f64, over sixteen interleaved partial sums: they are
 /// independent, so the loop vectorizes (one ordered sum would not).
 #[multiversion::multiversion(targets = "simd")]
-fn sum_of_squares<T: Element>(values: &[T]) -> f64 {
+pub(super) fn sum_of_squares<T: Element>(values: &[T]) -> f64 {
     const LANES: usize = 16;
     let mut partial = [0.0f64; LANES];
     let chunks = values.chunks_exact(LANES);
@@ -149,18 +149,10 @@ pub(super) struct GradNormMeans {
 }
 
 impl GradNormMeans {
-    /// Adds one batch's weight gradient 2-norms, one per Linear layer that
-    /// has a gradient in `grads`.
-    pub(super) fn add(&mut self, model: &Sequential, grads: &Gradients) {
-        for (index, layer) in model.layers().iter().enumerate() {
-            let Some(grad) = layer.as_linear().and_then(|l| grads.get(&l.weight)) else {
-                continue;
-            };
-            let norm = match grad.storage() {
-                Storage::F32(g) => sum_of_squares(g),
-                Storage::F64(g) => sum_of_squares(g),
-            }
-            .sqrt();
+    /// Adds one batch's weight gradient 2-norms, each with its Linear
+    /// layer's index.
+    pub(super) fn add(&mut self, norms: impl Iterator<Item = (usize, f64)>) {
+        for (index, norm) in norms {
             match self.sums.iter_mut().find(|(layer, _)| *layer == index) {
                 Some((_, sum)) => *sum += norm,
                 None => self.sums.push((index, norm)),
@@ -183,6 +175,26 @@ impl GradNormMeans {
             value: sum / self.batches.max(1) as f64,
         })
     }
+}
+
+/// The 2-norm of each Linear layer's weight gradient in `grads`, with the
+/// layer's index (layers without a gradient are left out).
+pub(super) fn weight_grad_norms<'a>(
+    model: &'a Sequential,
+    grads: &'a Gradients,
+) -> impl Iterator<Item = (usize, f64)> + 'a {
+    model
+        .layers()
+        .iter()
+        .enumerate()
+        .filter_map(|(index, layer)| {
+            let grad = grads.get(&layer.as_linear()?.weight)?;
+            let sum = match grad.storage() {
+                Storage::F32(g) => sum_of_squares(g),
+                Storage::F64(g) => sum_of_squares(g),
+            };
+            Some((index, sum.sqrt()))
+        })
 }
 
 /// The model's output for `x`, computed layer by layer exactly as
@@ -360,7 +372,7 @@ mod tests {
         let x = Tensor::randn(&[4, 2], DType::F64, &mut rng);
         let grads = model.forward(&x).sum_all().backward();
         let mut means = GradNormMeans::default();
-        means.add(&model, &grads);
+        means.add(weight_grad_norms(&model, &grads));
         let norms: Vec<(usize, f64)> = means.means().map(|d| (d.layer, d.value)).collect();
         assert_eq!(norms.iter().map(|n| n.0).collect::<Vec<_>>(), [0, 2]);
         let (_, w2) = &model.parameters()[2];
@@ -373,11 +385,11 @@ mod tests {
         assert!((norms[1].1 - expected).abs() < 1e-15);
         // A second batch with every gradient doubled: the means are 1.5×.
         let doubled = (model.forward(&x).sum_all() * 2.0).backward();
-        means.add(&model, &doubled);
+        means.add(weight_grad_norms(&model, &doubled));
         let values: Vec<(usize, f64)> = means.means().map(|d| (d.layer, d.value)).collect();
         assert!((values[1].1 - 1.5 * expected).abs() < 1e-14);
         means.restart();
-        means.add(&model, &grads);
+        means.add(weight_grad_norms(&model, &grads));
         let values: Vec<(usize, f64)> = means.means().map(|d| (d.layer, d.value)).collect();
         assert_eq!(values, norms);
     }

@@ -22,7 +22,9 @@ use crate::nn::{Activation, Linear, Module, Sequential};
 use crate::tensor::gemm::{Operand, matmul_into};
 use crate::tensor::{DType, Element, Storage, Tensor};
 
-use super::diagnostics::{DiagnosticKind, LayerDiagnostic, SIGMOID_SATURATION, TANH_SATURATION};
+use super::diagnostics::{
+    DiagnosticKind, LayerDiagnostic, SIGMOID_SATURATION, TANH_SATURATION, sum_of_squares,
+};
 use super::{BatchTargets, FitOptions, LossKind};
 
 /// The elementwise function after a layer's product.
@@ -98,20 +100,43 @@ struct Stage {
     act_layer: Option<usize>,
     inputs: usize,
     outputs: usize,
-    /// The gradient of the weight `[outputs, inputs]`, kept between steps.
-    weight_grad: Tensor,
-    /// The gradient of the bias `[outputs]`, if the layer has one.
-    bias_grad: Option<Tensor>,
+    /// Where the weight `[outputs, inputs]` starts in the joined layout.
+    weight_at: usize,
+    /// Where the bias `[outputs]` starts in the joined layout, if the
+    /// layer has one.
+    bias_at: Option<usize>,
     /// The activation's outputs for the current batch, `rows × outputs`.
     output: Storage,
 }
 
+/// Where the stages read their weights.
+#[derive(Clone, Copy)]
+pub(super) enum Weights<'a> {
+    /// In the layers of the model the network was compiled from.
+    Model(&'a Sequential),
+    /// In one tensor holding the model's parameters end to end, in
+    /// [`Module::params_mut`] order (the joined layout).
+    Joined(&'a Tensor),
+}
+
 impl Stage {
-    /// The stage's Linear layer in `model` (the model it was compiled from).
-    fn linear<'m>(&self, model: &'m Sequential) -> &'m Linear {
-        model.layers()[self.layer]
-            .as_linear()
-            .expect("compiled from this model")
+    /// The stage's weight and bias.
+    fn weights<'w, T: Element>(&self, weights: Weights<'w>) -> (&'w [T], Option<&'w [T]>) {
+        match weights {
+            Weights::Model(model) => {
+                let linear: &Linear = model.layers()[self.layer]
+                    .as_linear()
+                    .expect("compiled from this model");
+                let bias = linear.bias.as_ref().map(|b| b.as_slice::<T>());
+                (linear.weight.as_slice::<T>(), bias)
+            }
+            Weights::Joined(all) => {
+                let all = all.as_slice::<T>();
+                let weight = &all[self.weight_at..self.weight_at + self.outputs * self.inputs];
+                let bias = self.bias_at.map(|at| &all[at..at + self.outputs]);
+                (weight, bias)
+            }
+        }
     }
 }
 
@@ -121,6 +146,9 @@ pub(super) struct FusedNet {
     stages: Vec<Stage>,
     loss: LossKind,
     dtype: DType,
+    /// The gradients of every parameter, in the joined layout, kept
+    /// between steps.
+    grads: Tensor,
     /// The gradient flowing into the stage being differentiated.
     delta: Storage,
     /// The gradient it passes to the stage before.
@@ -146,6 +174,7 @@ impl FusedNet {
         let dtype = model.parameters().first()?.1.dtype();
         let mut stages = Vec::new();
         let mut i = 0;
+        let mut joined = 0;
         while i < layers.len() {
             let layer = i;
             let linear = layers[i].as_linear()?;
@@ -165,17 +194,20 @@ impl FusedNet {
             if stages.last().is_some_and(|s: &Stage| s.outputs != inputs) {
                 return None;
             }
+            let weight_at = joined;
+            joined += outputs * inputs;
+            let bias_at = linear.bias.as_ref().map(|_| {
+                joined += outputs;
+                joined - outputs
+            });
             stages.push(Stage {
                 layer,
                 act,
                 act_layer,
                 inputs,
                 outputs,
-                weight_grad: Tensor::zeros(&[outputs, inputs], dtype),
-                bias_grad: linear
-                    .bias
-                    .as_ref()
-                    .map(|_| Tensor::zeros(&[outputs], dtype)),
+                weight_at,
+                bias_at,
                 output: empty(dtype),
             });
             i += 1;
@@ -187,38 +219,78 @@ impl FusedNet {
             stages,
             loss,
             dtype,
+            grads: Tensor::zeros(&[joined], dtype),
             delta: empty(dtype),
             delta_below: empty(dtype),
         })
     }
 
-    /// The batch's loss and the gradients of every parameter, as the tape
-    /// would compute them; [`FusedNet::output`] then holds the model's
-    /// output. With `forward_done`, the caller vouches that the last
-    /// forward pass (a probe) ran on these inputs with these weights, and
-    /// its outputs are used as they are.
+    /// The batch's loss, as the tape would compute it; the gradients of
+    /// every parameter are then in [`FusedNet::joined_gradients`], and the
+    /// model's output in [`FusedNet::output`]. With `forward_done`, the
+    /// caller vouches that the last forward pass (a probe) ran on these
+    /// inputs with these weights, and its outputs are used as they are.
     pub(super) fn evaluate(
         &mut self,
-        model: &Sequential,
+        weights: Weights,
         inputs: &Tensor,
         targets: &BatchTargets,
         forward_done: bool,
-    ) -> (f64, Gradients) {
+    ) -> f64 {
         match self.dtype {
-            DType::F32 => self.evaluate_typed::<f32>(model, inputs, targets, forward_done),
-            DType::F64 => self.evaluate_typed::<f64>(model, inputs, targets, forward_done),
+            DType::F32 => self.evaluate_typed::<f32>(weights, inputs, targets, forward_done),
+            DType::F64 => self.evaluate_typed::<f64>(weights, inputs, targets, forward_done),
         }
+    }
+
+    /// The gradients of the last evaluation, in the joined layout.
+    pub(super) fn joined_gradients(&self) -> &Tensor {
+        &self.grads
+    }
+
+    /// The gradients of the last evaluation, one per parameter of `model`
+    /// (the model the network was compiled from).
+    pub(super) fn gradients(&self, model: &Sequential) -> Gradients {
+        let all = self.grads.storage();
+        let mut pairs = SmallVec::<[_; 8]>::new();
+        for stage in &self.stages {
+            let linear = model.layers()[stage.layer]
+                .as_linear()
+                .expect("compiled from this model");
+            let len = stage.outputs * stage.inputs;
+            pairs.push((
+                linear.weight.id(),
+                segment(all, stage.weight_at, len, linear.weight.shape()),
+            ));
+            if let (Some(bias), Some(at)) = (&linear.bias, stage.bias_at) {
+                pairs.push((bias.id(), segment(all, at, stage.outputs, bias.shape())));
+            }
+        }
+        Gradients::from_pairs(pairs)
+    }
+
+    /// The 2-norm of each Linear layer's weight gradient from the last
+    /// evaluation, with the layer's index.
+    pub(super) fn weight_grad_norms(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
+        self.stages.iter().map(|stage| {
+            let range = stage.weight_at..stage.weight_at + stage.outputs * stage.inputs;
+            let sum = match self.grads.storage() {
+                Storage::F32(g) => sum_of_squares(&g[range]),
+                Storage::F64(g) => sum_of_squares(&g[range]),
+            };
+            (stage.layer, sum.sqrt())
+        })
     }
 
     /// The activation diagnostics of the model's layers on `inputs`, as
     /// `probe_forward` measures them, from a forward pass computed as in
     /// training (without recording); [`FusedNet::output`] then holds the
     /// model's output.
-    pub(super) fn probe(&mut self, model: &Sequential, inputs: &Tensor) -> Vec<LayerDiagnostic> {
+    pub(super) fn probe(&mut self, weights: Weights, inputs: &Tensor) -> Vec<LayerDiagnostic> {
         let mut found = Vec::new();
         match self.dtype {
-            DType::F32 => self.forward::<f32>(model, inputs, Some(&mut found)),
-            DType::F64 => self.forward::<f64>(model, inputs, Some(&mut found)),
+            DType::F32 => self.forward::<f32>(weights, inputs, Some(&mut found)),
+            DType::F64 => self.forward::<f64>(weights, inputs, Some(&mut found)),
         }
         found
     }
@@ -235,7 +307,7 @@ impl FusedNet {
     /// their outputs for the backward pass.
     fn forward<T: Element>(
         &mut self,
-        model: &Sequential,
+        weights: Weights,
         inputs: &Tensor,
         mut diagnostics: Option<&mut Vec<LayerDiagnostic>>,
     ) {
@@ -245,14 +317,12 @@ impl FusedNet {
             let (done, rest) = self.stages.split_at_mut(s);
             let stage = &mut rest[0];
             let input = done.last().map_or(x, |prev| slice(&prev.output));
-            let layer = stage.linear(model);
+            let (weight, bias) = stage.weights::<T>(weights);
             let out = resized::<T>(&mut stage.output, rows * stage.outputs);
-            match &layer.bias {
-                Some(bias) => {
-                    let bias = bias.as_slice::<T>();
-                    out.chunks_exact_mut(stage.outputs)
-                        .for_each(|row| row.copy_from_slice(bias));
-                }
+            match bias {
+                Some(bias) => out
+                    .chunks_exact_mut(stage.outputs)
+                    .for_each(|row| row.copy_from_slice(bias)),
                 None => out.fill(T::zero()),
             }
             matmul_into(
@@ -262,7 +332,7 @@ impl FusedNet {
                     transposed: false,
                 },
                 Operand {
-                    data: layer.weight.as_slice::<T>(),
+                    data: weight,
                     transposed: true,
                 },
                 (rows, stage.inputs, stage.outputs),
@@ -303,13 +373,13 @@ impl FusedNet {
 
     fn evaluate_typed<T: Element>(
         &mut self,
-        model: &Sequential,
+        weights: Weights,
         inputs: &Tensor,
         targets: &BatchTargets,
         forward_done: bool,
-    ) -> (f64, Gradients) {
+    ) -> f64 {
         if !forward_done {
-            self.forward::<T>(model, inputs, None);
+            self.forward::<T>(weights, inputs, None);
         }
         let rows = inputs.shape()[0];
         let x = inputs.as_slice::<T>();
@@ -356,33 +426,30 @@ impl FusedNet {
         };
 
         // Backward, from the last stage to the first.
-        let mut pairs = SmallVec::<[_; 8]>::new();
+        let grads = slice_mut::<T>(self.grads.storage_mut("fused gradients"));
         for s in (0..self.stages.len()).rev() {
             let (below, rest) = self.stages.split_at_mut(s);
             let stage = &mut rest[0];
             let input = below.last().map_or(x, |prev| slice(&prev.output));
-            let layer = stage.linear(model);
+            let (weight, _) = stage.weights::<T>(weights);
             let delta = &mut slice_mut::<T>(&mut self.delta)[..rows * stage.outputs];
             stage.act.backward(delta, slice(&stage.output));
-            stage.weight_grad.update_data::<T>(|grad| {
-                matmul_into(
-                    grad,
-                    Operand {
-                        data: delta,
-                        transposed: true,
-                    },
-                    Operand {
-                        data: input,
-                        transposed: false,
-                    },
-                    (stage.outputs, rows, stage.inputs),
-                    false,
-                );
-            });
-            pairs.push((layer.weight.id(), stage.weight_grad.clone()));
-            if let (Some(bias), Some(grad)) = (&layer.bias, &mut stage.bias_grad) {
-                grad.update_data::<T>(|grad| column_sums(delta, grad));
-                pairs.push((bias.id(), grad.clone()));
+            let weight_at = stage.weight_at;
+            matmul_into(
+                &mut grads[weight_at..weight_at + stage.outputs * stage.inputs],
+                Operand {
+                    data: delta,
+                    transposed: true,
+                },
+                Operand {
+                    data: input,
+                    transposed: false,
+                },
+                (stage.outputs, rows, stage.inputs),
+                false,
+            );
+            if let Some(at) = stage.bias_at {
+                column_sums(delta, &mut grads[at..at + stage.outputs]);
             }
             if s > 0 {
                 let below = resized::<T>(&mut self.delta_below, rows * stage.inputs);
@@ -393,7 +460,7 @@ impl FusedNet {
                         transposed: false,
                     },
                     Operand {
-                        data: layer.weight.as_slice::<T>(),
+                        data: weight,
                         transposed: false,
                     },
                     (rows, stage.outputs, stage.inputs),
@@ -402,7 +469,15 @@ impl FusedNet {
                 std::mem::swap(&mut self.delta, &mut self.delta_below);
             }
         }
-        (loss, Gradients::from_pairs(pairs))
+        loss
+    }
+}
+
+/// The `len` elements of `all` from `start`, as a tensor of `shape`.
+fn segment(all: &Storage, start: usize, len: usize, shape: &[usize]) -> Tensor {
+    match all {
+        Storage::F32(g) => Tensor::from_slice(&g[start..start + len], shape),
+        Storage::F64(g) => Tensor::from_slice(&g[start..start + len], shape),
     }
 }
 
@@ -551,13 +626,22 @@ mod tests {
     ) {
         let mut fused = FusedNet::compile(model, loss, &FitOptions::default())
             .expect("the model is made of fusable layers");
-        // Twice: the second step reuses every buffer, and the forward pass
-        // of a probe on the same inputs.
+        let params = model.parameters();
+        let joined = Storage::concatenate(x.dtype(), params.iter().map(|(_, p)| p.storage()));
+        let joined = Tensor::from_storage(joined.clone(), &[joined.len()]);
+        // Twice: the second step reuses every buffer and the forward pass
+        // of a probe on the same inputs, and reads the weights joined end
+        // to end.
         for step in 0..2 {
+            let weights = match step {
+                0 => Weights::Model(model),
+                _ => Weights::Joined(&joined),
+            };
             if step == 1 {
-                fused.probe(model, x);
+                fused.probe(weights, x);
             }
-            let (value, grads) = fused.evaluate(model, x, targets, step == 1);
+            let value = fused.evaluate(weights, x, targets, step == 1);
+            let grads = fused.gradients(model);
             let (expected, expected_grads) = tape(model, loss, x, targets);
             assert!(
                 (value - expected).abs() <= tolerance * expected.abs().max(1.0),
@@ -580,6 +664,10 @@ mod tests {
                     assert!((g - w).abs() <= tolerance * scale, "{name}: {g} vs {w}");
                 }
             }
+            let norms: Vec<(usize, f64)> = fused.weight_grad_norms().collect();
+            let expected_norms: Vec<(usize, f64)> =
+                super::super::diagnostics::weight_grad_norms(model, &grads).collect();
+            assert_eq!(norms, expected_norms);
         }
     }
 
@@ -644,7 +732,7 @@ mod tests {
             let net = model(6, layers, DType::F64, 5);
             let mut fused =
                 FusedNet::compile(&net, LossKind::CrossEntropy, &FitOptions::default()).unwrap();
-            let found = fused.probe(&net, &x);
+            let found = fused.probe(Weights::Model(&net), &x);
             let output = Tensor::from_storage(fused.output().0.clone(), &[x.shape()[0], 3]);
             let (expected_output, expected) =
                 crate::no_grad(|| super::super::diagnostics::probe_forward(&net, &x));

@@ -178,6 +178,7 @@ mod checkpoint;
 mod diagnostics;
 mod epoch_metric;
 mod fused;
+mod joined;
 mod snapshot;
 
 pub use checkpoint::{BestWeights, CheckpointError, CheckpointOptions, FitCheckpoint};
@@ -186,9 +187,10 @@ pub use diagnostics::{
     TANH_SATURATION, best_epoch, overfitting_epoch,
 };
 
-use diagnostics::{GradNormMeans, probe_forward};
+use diagnostics::{GradNormMeans, probe_forward, weight_grad_norms};
 use epoch_metric::EpochMetric;
-use fused::FusedNet;
+use fused::{FusedNet, Weights};
+use joined::JoinedParams;
 use snapshot::Snapshot;
 
 /// Settings of [`fit`]; the defaults train 10 epochs of batches of 32.
@@ -422,8 +424,15 @@ fn fit_in_pool(
         }
         None => (0, Vec::new(), None),
     };
-    let mut last_good = Snapshot::of(model);
     let mut fused = FusedNet::compile(model, loss, options);
+    // Fused steps with an elementwise optimizer run on the parameters
+    // joined end to end (not with max-norm, which constrains the model's
+    // weight matrices after every step).
+    let mut joined = fused
+        .as_ref()
+        .filter(|_| options.max_norm.is_none())
+        .and_then(|_| JoinedParams::start(model, &mut *optimizer));
+    let mut last_good = Snapshot::of(model, joined.as_ref());
     let mut probe_rows = None;
     // Set when the epoch's probe ran the fused forward pass on the batch
     // the next step starts with (an unshuffled full batch of at most
@@ -434,171 +443,209 @@ fn fit_in_pool(
     let mut batch_features = None;
     let mut train_metric = EpochMetric::new(train);
     let mut grad_norms = GradNormMeans::default();
-    for epoch in start + 1..=options.epochs {
-        let lr = base_lr * options.schedule.factor(epoch - 1);
-        optimizer.set_lr(lr);
-        if options.shuffle {
-            rng.shuffle(&mut order);
-        }
-        model.set_training(true);
-        let before = options.tolerance.map(|_| weights(model));
-        let mut total = 0.0;
-        train_metric.restart();
-        grad_norms.restart();
-        for rows in order.chunks(batch) {
-            // Unshuffled full batches are the same every epoch: gathered once.
-            let gathered;
-            let (bx, bt) = match &whole_set {
-                Some((x, t)) => (x, t),
-                None => {
-                    gathered = batch_of(train, dtype, &targets, rows, &mut batch_features);
-                    (&gathered.0, &gathered.1)
-                }
-            };
-            let mut objective = BatchObjective {
-                model: &mut *model,
-                inputs: bx,
-                targets: bt,
-                loss,
-                options,
-                fused: fused.as_mut(),
-                metric: &mut train_metric,
-                grad_norms: &mut grad_norms,
-                entry_loss: None,
-                forward_done: std::mem::take(&mut probed_batch),
-            };
-            let failure = match optimizer.minimize_step(&mut objective) {
-                Err(source) => Some(TrainError::Step { epoch, source }),
-                Ok(_) => objective
-                    .entry_loss
-                    .filter(|loss| !loss.is_finite())
-                    .map(|loss| TrainError::Diverged {
-                        epoch,
-                        loss,
-                        kept: epoch - 1,
-                    }),
-            };
-            if let Some(failure) = failure {
-                last_good.restore(model);
-                return Err(failure);
+    let outcome = 'run: {
+        for epoch in start + 1..=options.epochs {
+            let lr = base_lr * options.schedule.factor(epoch - 1);
+            optimizer.set_lr(lr);
+            if options.shuffle {
+                rng.shuffle(&mut order);
             }
-            let entry_loss = objective
-                .entry_loss
-                .expect("every step evaluates the loss where it starts");
-            total += entry_loss * rows.len() as f64;
-            if let Some(c) = options.max_norm {
-                for (name, p) in model.parameters_mut() {
-                    if name.ends_with("weight") && p.rank() == 2 {
-                        apply_max_norm(p, c);
+            model.set_training(true);
+            let before = options.tolerance.map(|_| weights(model, joined.as_ref()));
+            let mut total = 0.0;
+            train_metric.restart();
+            grad_norms.restart();
+            for rows in order.chunks(batch) {
+                // Unshuffled full batches are the same every epoch: gathered once.
+                let gathered;
+                let (bx, bt) = match &whole_set {
+                    Some((x, t)) => (x, t),
+                    None => {
+                        gathered = batch_of(train, dtype, &targets, rows, &mut batch_features);
+                        (&gathered.0, &gathered.1)
                     }
-                }
-            }
-        }
-        model.set_training(false);
-        let train_loss = total / train.len().max(1) as f64;
-        let (val_loss, val_metric, activations) = match &validation {
-            Some((vx, vt, v)) => {
-                let (l, m, activations) = evaluate_tensors(model, fused.as_mut(), loss, vx, vt, v);
-                (Some(l), Some(m), activations)
-            }
-            None => {
-                // The activation diagnostics then look at the first training rows.
-                let rows = probe_rows.get_or_insert_with(|| match &whole_set {
-                    Some((x, _)) if train.len() <= PROBE_ROWS => x.clone(),
-                    _ => {
-                        let first: Vec<usize> = (0..train.len().min(PROBE_ROWS)).collect();
-                        train.rows_tensor(&first, dtype)
-                    }
-                });
-                let activations = match fused.as_mut() {
-                    Some(fused) => {
-                        probed_batch = whole_set.as_ref().is_some_and(|(x, _)| x.id() == rows.id());
-                        fused.probe(model, rows)
-                    }
-                    None => crate::no_grad(|| probe_forward(model, rows)).1,
                 };
-                (None, None, activations)
+                let mut objective = BatchObjective {
+                    model: &mut *model,
+                    inputs: bx,
+                    targets: bt,
+                    loss,
+                    options,
+                    fused: fused.as_mut(),
+                    joined: joined.as_mut(),
+                    metric: &mut train_metric,
+                    grad_norms: &mut grad_norms,
+                    entry_loss: None,
+                    forward_done: std::mem::take(&mut probed_batch),
+                };
+                let failure = match optimizer.minimize_step(&mut objective) {
+                    Err(source) => Some(TrainError::Step { epoch, source }),
+                    Ok(_) => objective
+                        .entry_loss
+                        .filter(|loss| !loss.is_finite())
+                        .map(|loss| TrainError::Diverged {
+                            epoch,
+                            loss,
+                            kept: epoch - 1,
+                        }),
+                };
+                if let Some(failure) = failure {
+                    break 'run Err(failure);
+                }
+                let entry_loss = objective
+                    .entry_loss
+                    .expect("every step evaluates the loss where it starts");
+                total += entry_loss * rows.len() as f64;
+                if let Some(c) = options.max_norm {
+                    for (name, p) in model.parameters_mut() {
+                        if name.ends_with("weight") && p.rank() == 2 {
+                            apply_max_norm(p, c);
+                        }
+                    }
+                }
             }
-        };
-        let mut diagnostics: Vec<LayerDiagnostic> = grad_norms.means().chain(activations).collect();
-        diagnostics.sort_by_key(|d| d.layer);
-        let record = EpochRecord {
-            epoch,
-            train_loss,
-            val_loss,
-            val_metric,
-            lr,
-            train_metric: Some(train_metric.value()),
-            diagnostics,
-        };
-        on_epoch(&record);
-        history.push(record);
-        last_good.refresh(model);
+            model.set_training(false);
+            let train_loss = total / train.len().max(1) as f64;
+            let (val_loss, val_metric, activations) = match &validation {
+                Some((vx, vt, v)) => {
+                    let (l, m, activations) = evaluate_tensors(
+                        model,
+                        fused.as_mut().map(|f| (f, joined.as_ref())),
+                        loss,
+                        vx,
+                        vt,
+                        v,
+                    );
+                    (Some(l), Some(m), activations)
+                }
+                None => {
+                    // The activation diagnostics then look at the first training rows.
+                    let rows = probe_rows.get_or_insert_with(|| match &whole_set {
+                        Some((x, _)) if train.len() <= PROBE_ROWS => x.clone(),
+                        _ => {
+                            let first: Vec<usize> = (0..train.len().min(PROBE_ROWS)).collect();
+                            train.rows_tensor(&first, dtype)
+                        }
+                    });
+                    let activations = match fused.as_mut() {
+                        Some(fused) => {
+                            probed_batch =
+                                whole_set.as_ref().is_some_and(|(x, _)| x.id() == rows.id());
+                            fused.probe(weights_of(model, joined.as_ref()), rows)
+                        }
+                        None => crate::no_grad(|| probe_forward(model, rows)).1,
+                    };
+                    (None, None, activations)
+                }
+            };
+            let mut diagnostics: Vec<LayerDiagnostic> =
+                grad_norms.means().chain(activations).collect();
+            diagnostics.sort_by_key(|d| d.layer);
+            let record = EpochRecord {
+                epoch,
+                train_loss,
+                val_loss,
+                val_metric,
+                lr,
+                train_metric: Some(train_metric.value()),
+                diagnostics,
+            };
+            on_epoch(&record);
+            history.push(record);
+            last_good.refresh(model, joined.as_ref());
 
-        let improved = val_loss.is_some_and(|val| best.as_ref().is_none_or(|b| val < b.loss));
-        if let (Some(_), Some(loss), true) = (options.patience, val_loss, improved) {
-            best = Some(BestWeights {
-                loss,
-                epoch,
-                weights: state_dict(model),
-            });
-        }
-        if let Some(checkpointing) = options.checkpoint.as_ref().filter(|c| epoch % c.every == 0) {
-            FitCheckpoint {
-                epoch,
-                history: history.clone(),
-                weights: state_dict(model),
-                optimizer: optimizer.state_dict(&model.parameters()),
-                rngs: model.rng_states(),
-                best: best.clone(),
+            let improved = val_loss.is_some_and(|val| best.as_ref().is_none_or(|b| val < b.loss));
+            if let (Some(_), Some(loss), true) = (options.patience, val_loss, improved) {
+                if let Some(joined) = &joined {
+                    joined.write_weights(model);
+                }
+                best = Some(BestWeights {
+                    loss,
+                    epoch,
+                    weights: state_dict(model),
+                });
             }
-            .save(&checkpointing.dir)?;
+            if let Some(checkpointing) =
+                options.checkpoint.as_ref().filter(|c| epoch % c.every == 0)
+            {
+                if let Some(joined) = &joined {
+                    joined.write_weights(model);
+                    joined.write_state(model, optimizer);
+                }
+                let saved = FitCheckpoint {
+                    epoch,
+                    history: history.clone(),
+                    weights: state_dict(model),
+                    optimizer: optimizer.state_dict(&model.parameters()),
+                    rngs: model.rng_states(),
+                    best: best.clone(),
+                }
+                .save(&checkpointing.dir);
+                if let Err(error) = saved {
+                    break 'run Err(error.into());
+                }
+            }
+            if let (Some(patience), Some(kept)) = (options.patience, &best)
+                && !improved
+                && epoch - kept.epoch >= patience
+            {
+                break 'run Ok(FitReport {
+                    history,
+                    stop: Stop::EarlyStopped {
+                        best_epoch: kept.epoch,
+                    },
+                });
+            }
+            if options.target_loss.is_some_and(|t| train_loss < t) {
+                break 'run Ok(FitReport {
+                    history,
+                    stop: Stop::TargetReached,
+                });
+            }
+            if let (Some(tol), Some(before)) = (options.tolerance, before) {
+                let moved = weights(model, joined.as_ref())
+                    .iter()
+                    .zip(&before)
+                    .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+                if moved < tol {
+                    break 'run Ok(FitReport {
+                        history,
+                        stop: Stop::Converged,
+                    });
+                }
+            }
         }
-        if let (Some(patience), Some(kept)) = (options.patience, &best)
-            && !improved
-            && epoch - kept.epoch >= patience
-        {
-            crate::nn::load_state_dict(model, &kept.weights)
-                .expect("the model's own weights fit it");
-            return Ok(FitReport {
+        if let Some(kept) = best.as_ref().filter(|b| b.epoch != options.epochs) {
+            break 'run Ok(FitReport {
                 history,
                 stop: Stop::EarlyStopped {
                     best_epoch: kept.epoch,
                 },
             });
         }
-        if options.target_loss.is_some_and(|t| train_loss < t) {
-            return Ok(FitReport {
-                history,
-                stop: Stop::TargetReached,
-            });
-        }
-        if let (Some(tol), Some(before)) = (options.tolerance, before) {
-            let moved = weights(model)
-                .iter()
-                .zip(&before)
-                .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
-            if moved < tol {
-                return Ok(FitReport {
-                    history,
-                    stop: Stop::Converged,
-                });
-            }
-        }
-    }
-    if let Some(kept) = best.filter(|b| b.epoch != options.epochs) {
-        crate::nn::load_state_dict(model, &kept.weights).expect("the model's own weights fit it");
-        return Ok(FitReport {
+        Ok(FitReport {
             history,
-            stop: Stop::EarlyStopped {
-                best_epoch: kept.epoch,
-            },
-        });
+            stop: Stop::Completed,
+        })
+    };
+    if let Some(joined) = joined {
+        joined.finish(model, optimizer);
     }
-    Ok(FitReport {
-        history,
-        stop: Stop::Completed,
-    })
+    // A failed step leaves the last good epoch's weights; early stopping,
+    // the best epoch's.
+    match &outcome {
+        Err(TrainError::Diverged { .. } | TrainError::Step { .. }) => last_good.restore(model),
+        Ok(FitReport {
+            stop: Stop::EarlyStopped { .. },
+            ..
+        }) => {
+            let kept = best.expect("early stopping keeps the best weights");
+            crate::nn::load_state_dict(model, &kept.weights)
+                .expect("the model's own weights fit it");
+        }
+        _ => {}
+    }
+    outcome
 }
 
 /// One batch's penalized loss as a function of the model's weights, with
@@ -611,6 +658,9 @@ struct BatchObjective<'a> {
     options: &'a FitOptions,
     /// The model compiled for fused steps, when it can be.
     fused: Option<&'a mut FusedNet>,
+    /// The model's parameters joined end to end, when the fused steps and
+    /// the optimizer run on them.
+    joined: Option<&'a mut JoinedParams>,
     /// The epoch's training metric, to which the first evaluation (where
     /// the step starts) adds the batch's outputs.
     metric: &'a mut EpochMetric,
@@ -627,7 +677,10 @@ struct BatchObjective<'a> {
 
 impl Objective for BatchObjective<'_> {
     fn params_mut(&mut self) -> Vec<&mut Param> {
-        self.model.params_mut()
+        match self.joined.as_deref_mut() {
+            Some(joined) => vec![joined.param_mut()],
+            None => self.model.params_mut(),
+        }
     }
 
     fn evaluate(&mut self) -> (f64, Gradients) {
@@ -635,12 +688,20 @@ impl Objective for BatchObjective<'_> {
         let (entry_loss, cost, mut grads) = match self.fused.as_deref_mut() {
             Some(fused) => {
                 let forward_done = std::mem::take(&mut self.forward_done);
-                let (loss, grads) =
-                    fused.evaluate(self.model, self.inputs, self.targets, forward_done);
+                let weights = weights_of(self.model, self.joined.as_deref());
+                let loss = fused.evaluate(weights, self.inputs, self.targets, forward_done);
                 if first {
                     let (output, width) = fused.output();
                     self.metric.add(output, width, self.targets);
+                    self.grad_norms.add(fused.weight_grad_norms());
                 }
+                let grads = match self.joined.as_deref() {
+                    Some(joined) => Gradients::from_pairs([(
+                        joined.tensor().id(),
+                        fused.joined_gradients().clone(),
+                    )]),
+                    None => fused.gradients(self.model),
+                };
                 (loss, loss, grads)
             }
             None => {
@@ -653,21 +714,26 @@ impl Objective for BatchObjective<'_> {
                 let entry_loss = cost.item();
                 let cost = penalized(cost, self.model, self.options);
                 let grads = cost.backward();
+                if first {
+                    self.grad_norms.add(weight_grad_norms(self.model, &grads));
+                }
                 (entry_loss, cost.item(), grads)
             }
         };
         if first {
             self.entry_loss = Some(entry_loss);
-            self.grad_norms.add(self.model, &grads);
         }
         let options = self.options;
         if options.clip_norm.is_some() || options.clip_value.is_some() {
-            let params: Vec<&Param> = self
-                .model
-                .parameters()
-                .into_iter()
-                .map(|(_, p)| p)
-                .collect();
+            let params: Vec<&Param> = match self.joined.as_deref() {
+                Some(joined) => vec![joined.param()],
+                None => self
+                    .model
+                    .parameters()
+                    .into_iter()
+                    .map(|(_, p)| p)
+                    .collect(),
+            };
             if let Some(max) = options.clip_norm {
                 clip_grad_norm(&mut grads, &params, max, 2.0);
             }
@@ -701,12 +767,26 @@ fn resume(
     Ok(())
 }
 
-fn weights(model: &Sequential) -> Vec<f64> {
-    model
-        .parameters()
-        .iter()
-        .flat_map(|(_, p)| p.to_vec::<f64>())
-        .collect()
+/// Every weight of the model, read from `joined` when the training steps
+/// run on the joined parameters.
+fn weights(model: &Sequential, joined: Option<&JoinedParams>) -> Vec<f64> {
+    match joined {
+        Some(joined) => joined.tensor().to_vec::<f64>(),
+        None => model
+            .parameters()
+            .iter()
+            .flat_map(|(_, p)| p.to_vec::<f64>())
+            .collect(),
+    }
+}
+
+/// Where the fused network reads the weights: the joined parameters when
+/// the training steps run on them, the model otherwise.
+fn weights_of<'a>(model: &'a Sequential, joined: Option<&'a JoinedParams>) -> Weights<'a> {
+    match joined {
+        Some(joined) => Weights::Joined(joined.tensor()),
+        None => Weights::Model(model),
+    }
 }
 
 /// The loss plus the L1/L2 penalties on the weight matrices.
@@ -764,15 +844,16 @@ fn batch_of(
 }
 
 /// The model's output and activation diagnostics for `x`, without
-/// recording: through the fused network when there is one.
+/// recording: through the fused network when there is one (reading the
+/// joined parameters when the training steps run on them).
 fn probe(
     model: &Sequential,
-    fused: Option<&mut FusedNet>,
+    fused: Option<(&mut FusedNet, Option<&JoinedParams>)>,
     x: &Tensor,
 ) -> (Tensor, Vec<LayerDiagnostic>) {
     match fused {
-        Some(fused) => {
-            let activations = fused.probe(model, x);
+        Some((fused, joined)) => {
+            let activations = fused.probe(weights_of(model, joined), x);
             let (output, width) = fused.output();
             let output = Tensor::from_storage(output.clone(), &[x.shape()[0], width]);
             (output, activations)
@@ -783,7 +864,7 @@ fn probe(
 
 fn evaluate_tensors(
     model: &Sequential,
-    fused: Option<&mut FusedNet>,
+    fused: Option<(&mut FusedNet, Option<&JoinedParams>)>,
     loss: LossKind,
     x: &Tensor,
     targets: &BatchTargets,

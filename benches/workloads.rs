@@ -10,7 +10,15 @@
 //!   multiply-add; the forward product with `Wᵀ` stored row-major, to
 //!   show what the transposed read costs; and the forward product through
 //!   the `gemm` crate, nabla's backend before `faer`.
-//! - `adam/{W3,W4}`: one Adam update of all the workload's weights.
+//! - `kernels/{W1..W4}/{stage}: …`: each kernel of a fused step on the
+//!   workload's sizes, by stage (a Linear layer and its activation,
+//!   from 0): every layer's forward (`x·Wᵀ` onto the bias; 2 flops per
+//!   multiply-add) and backward (`δᵀ·x`, the bias's column sums and, below
+//!   the first layer, `δ·W`), every activation forward and backward, and
+//!   the loss with its gradient (elements per second).
+//! - `adam/{W3,W4}`: one Adam update of all the workload's weights, as
+//!   `fit` makes it (the parameters joined into one) and parameter by
+//!   parameter.
 //!
 //! ```text
 //! CARGO_TARGET_DIR=/tmp/target-bench cargo bench --bench workloads
@@ -25,6 +33,9 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use nabla::data::{Dataset, Targets};
 use nabla::nn::{Init, LayerSpec, Module, Param, Sequential, build_sequential};
 use nabla::optim::{Adam, Optimizer, Sgd};
+use nabla::train::kernels::{
+    LinearShape, Pointwise, linear_backward, linear_forward, softmax_cross_entropy, squared_error,
+};
 use nabla::train::{FitOptions, LossKind, fit};
 use nabla::{DType, Rng, Tensor};
 
@@ -84,6 +95,29 @@ impl Workload {
         std::iter::once(self.inputs)
             .chain(self.layers.split(',').filter_map(|w| w.parse().ok()))
             .collect()
+    }
+
+    /// Each Linear layer's inputs and outputs, with the activation after it.
+    fn stages(&self) -> Vec<(usize, usize, Pointwise)> {
+        let mut stages: Vec<(usize, usize, Pointwise)> = Vec::new();
+        for token in self.layers.split(',') {
+            match token.parse::<usize>() {
+                Ok(outputs) => {
+                    let inputs = stages.last().map_or(self.inputs, |s| s.1);
+                    stages.push((inputs, outputs, Pointwise::Identity));
+                }
+                Err(_) => {
+                    let act = match token {
+                        "relu" => Pointwise::ReLU,
+                        "sigmoid" => Pointwise::Sigmoid,
+                        "tanh" => Pointwise::Tanh,
+                        _ => panic!("{token}: not a fused activation"),
+                    };
+                    stages.last_mut().expect("a layer before").2 = act;
+                }
+            }
+        }
+        stages
     }
 
     fn flops(&self) -> u64 {
@@ -238,6 +272,107 @@ fn gemm_forward(
     }
 }
 
+/// Standard normal f32 values.
+fn normal(len: usize, rng: &mut Rng) -> Vec<f32> {
+    (0..len).map(|_| rng.normal() as f32).collect()
+}
+
+fn bench_kernels(c: &mut Criterion) {
+    let mut group = c.benchmark_group("kernels");
+    group.measurement_time(Duration::from_secs(2));
+    let mut rng = Rng::seed(4);
+    for workload in &WORKLOADS {
+        let (name, rows) = (workload.name, workload.batch);
+        for (layer, &(inputs, outputs, act)) in workload.stages().iter().enumerate() {
+            let shape = LinearShape {
+                rows,
+                inputs,
+                outputs,
+            };
+            let (input, weight) = (
+                normal(rows * inputs, &mut rng),
+                normal(outputs * inputs, &mut rng),
+            );
+            let bias = normal(outputs, &mut rng);
+            let mut out = vec![0.0f32; rows * outputs];
+            let flops = (2 * rows * inputs * outputs) as u64;
+            group.throughput(Throughput::Elements(flops));
+            group.bench_function(
+                format!("{name}/{layer}: linear forward {inputs}→{outputs}"),
+                |b| {
+                    b.iter(|| {
+                        linear_forward(&mut out, black_box(&input), &weight, Some(&bias), shape)
+                    })
+                },
+            );
+            let delta = normal(rows * outputs, &mut rng);
+            let (mut weight_grad, mut bias_grad) =
+                (vec![0.0f32; outputs * inputs], vec![0.0f32; outputs]);
+            let mut input_grad = vec![0.0f32; rows * inputs];
+            // The first layer passes no gradient further down.
+            let products = if layer == 0 { 1 } else { 2 };
+            group.throughput(Throughput::Elements(products * flops));
+            group.bench_function(
+                format!("{name}/{layer}: linear backward {inputs}→{outputs}"),
+                |b| {
+                    b.iter(|| {
+                        let below = (layer > 0).then_some(&mut input_grad[..]);
+                        linear_backward(
+                            black_box(&delta),
+                            &input,
+                            &weight,
+                            &mut weight_grad,
+                            Some(&mut bias_grad),
+                            below,
+                            shape,
+                        )
+                    })
+                },
+            );
+            if act != Pointwise::Identity {
+                group.throughput(Throughput::Elements((rows * outputs) as u64));
+                let act_name = format!("{act:?}").to_lowercase();
+                let mut values = normal(rows * outputs, &mut rng);
+                group.bench_function(
+                    format!("{name}/{layer}: {act_name} forward {rows}×{outputs}"),
+                    |b| {
+                        b.iter(|| {
+                            values.copy_from_slice(&delta);
+                            act.forward(black_box(&mut values));
+                        })
+                    },
+                );
+                let mut grad = normal(rows * outputs, &mut rng);
+                group.bench_function(
+                    format!("{name}/{layer}: {act_name} backward {rows}×{outputs}"),
+                    |b| b.iter(|| act.backward(black_box(&mut grad), &values)),
+                );
+            }
+        }
+        let classes = workload.stages().last().expect("a layer").1;
+        let logits = normal(rows * classes, &mut rng);
+        let mut grad = vec![0.0f32; rows * classes];
+        group.throughput(Throughput::Elements((rows * classes) as u64));
+        if workload.name == "W1" {
+            let targets = normal(rows * classes, &mut rng);
+            group.bench_function(format!("{name}/squared error {rows}×{classes}"), |b| {
+                b.iter(|| squared_error(black_box(&logits), |i| targets[i], &mut grad))
+            });
+        } else {
+            let labels: Vec<usize> = (0..rows).map(|r| r % classes).collect();
+            group.bench_function(
+                format!("{name}/softmax cross-entropy {rows}×{classes}"),
+                |b| {
+                    b.iter(|| {
+                        softmax_cross_entropy(black_box(&logits), &labels, classes, &mut grad)
+                    })
+                },
+            );
+        }
+    }
+    group.finish();
+}
+
 fn bench_adam(c: &mut Criterion) {
     let mut group = c.benchmark_group("adam");
     group.measurement_time(Duration::from_secs(3));
@@ -257,12 +392,21 @@ fn bench_adam(c: &mut Criterion) {
         let count: usize = model.parameters().iter().map(|(_, p)| p.numel()).sum();
         let mut adam = Adam::new(1e-3);
         group.throughput(Throughput::Elements(count as u64));
-        group.bench_function(workload.name, |b| {
+        group.bench_function(format!("{}/per parameter", workload.name), |b| {
             b.iter(|| adam.step(&mut model.params_mut(), black_box(&grads)))
+        });
+        // The same update on the parameters joined end to end, as `fit`
+        // steps them.
+        let mut joined = Param::new(Tensor::randn(&[count], DType::F32, &mut rng));
+        let joined_grads = (Tensor::randn(&[count], DType::F32, &mut rng) * &*joined)
+            .sum_all()
+            .backward();
+        group.bench_function(format!("{}/joined", workload.name), |b| {
+            b.iter(|| adam.step(&mut [&mut joined], black_box(&joined_grads)))
         });
     }
     group.finish();
 }
 
-criterion_group!(benches, bench_steps, bench_gemm, bench_adam);
+criterion_group!(benches, bench_steps, bench_gemm, bench_kernels, bench_adam);
 criterion_main!(benches);

@@ -3,99 +3,38 @@
 //! or mean squared error.
 //!
 //! The tape records one node per primitive and allocates every
-//! intermediate; this runs the same mathematics layer by layer instead:
-//! the bias is written first and the product accumulated onto it, the
-//! activation is applied in place, softmax, cross-entropy and their
-//! gradient are one pass per row, and the backward pass multiplies by the
-//! activation's derivative in place before the two products of each layer.
-//! Every buffer, the gradients included, is kept from one step to the next,
-//! and the output stays in the last stage's buffer for the caller to read,
-//! so a step in steady state allocates nothing (a few gradients travel in
-//! an inline list). [`fit`](super::fit) uses it whenever the model and the
-//! settings fit, and the tape otherwise; the tests hold the two to the same
-//! losses and gradients.
+//! intermediate; this runs the same mathematics layer by layer instead,
+//! with the [`kernels`](super::kernels): the bias is written first and the
+//! product accumulated onto it, the activation is applied in place,
+//! softmax, cross-entropy and their gradient are one pass per row, and the
+//! backward pass multiplies by the activation's derivative in place before
+//! the two products of each layer. Every buffer is kept from one step to
+//! the next: the gradients of all the parameters in one, laid out as the
+//! parameters joined end to end, and the output in the last stage's buffer
+//! for the caller to read. [`fit`](super::fit) uses it whenever the model
+//! and the settings fit, and the tape otherwise; the tests hold the two to
+//! the same losses and gradients.
 
 use smallvec::SmallVec;
 
 use crate::autograd::Gradients;
-use crate::nn::{Activation, Linear, Module, Sequential};
-use crate::tensor::gemm::{Operand, matmul_into};
+use crate::nn::{Linear, Module, Sequential};
 use crate::tensor::{DType, Element, Storage, Tensor};
 
 use super::diagnostics::{
     DiagnosticKind, LayerDiagnostic, SIGMOID_SATURATION, TANH_SATURATION, sum_of_squares,
 };
+use super::kernels::{
+    LinearShape, Pointwise, linear_backward, linear_forward, softmax_cross_entropy, squared_error,
+};
 use super::{BatchTargets, FitOptions, LossKind};
-
-/// The elementwise function after a layer's product.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Act {
-    Identity,
-    ReLU,
-    Sigmoid,
-    Tanh,
-}
-
-impl Act {
-    fn of(activation: Activation) -> Option<Act> {
-        match activation {
-            Activation::Identity => Some(Act::Identity),
-            Activation::ReLU => Some(Act::ReLU),
-            Activation::Sigmoid => Some(Act::Sigmoid),
-            Activation::Tanh => Some(Act::Tanh),
-            _ => None,
-        }
-    }
-
-    /// Applies the function in place, as the tape's unary ops compute it.
-    fn forward<T: Element>(self, values: &mut [T]) {
-        activate(self, values);
-    }
-
-    /// Multiplies `grad` by the derivative, read from the outputs `y`.
-    fn backward<T: Element>(self, grad: &mut [T], y: &[T]) {
-        differentiate(self, grad, y);
-    }
-}
-
-/// [`Act::forward`], compiled for AVX-512, AVX2 and the baseline.
-#[multiversion::multiversion(targets = "simd")]
-fn activate<T: Element>(act: Act, values: &mut [T]) {
-    match act {
-        Act::Identity => {}
-        // NaN passes through, as the tape's ReLU lets it. A select, not
-        // a conditional store, so that the loop vectorizes.
-        Act::ReLU => values.iter_mut().for_each(|x| {
-            *x = if *x > T::zero() || x.is_nan() {
-                *x
-            } else {
-                T::zero()
-            }
-        }),
-        Act::Sigmoid => values.iter_mut().for_each(|x| *x = crate::ops::sigmoid(*x)),
-        Act::Tanh => values.iter_mut().for_each(|x| *x = x.tanh()),
-    }
-}
-
-/// [`Act::backward`], compiled for AVX-512, AVX2 and the baseline.
-#[multiversion::multiversion(targets = "simd")]
-fn differentiate<T: Element>(act: Act, grad: &mut [T], y: &[T]) {
-    let pairs = grad.iter_mut().zip(y);
-    match act {
-        Act::Identity => {}
-        // Only a positive output passes its gradient (not 0, not NaN).
-        Act::ReLU => pairs.for_each(|(g, &y)| *g = if y > T::zero() { *g } else { T::zero() }),
-        Act::Sigmoid => pairs.for_each(|(g, &y)| *g *= y * (T::one() - y)),
-        Act::Tanh => pairs.for_each(|(g, &y)| *g *= T::one() - y * y),
-    }
-}
 
 /// One Linear layer and the activation after it.
 #[derive(Clone, Debug)]
 struct Stage {
     /// The Linear layer's index in the model.
     layer: usize,
-    act: Act,
+    act: Pointwise,
     /// The activation layer's index, if there is one.
     act_layer: Option<usize>,
     inputs: usize,
@@ -120,6 +59,15 @@ pub(super) enum Weights<'a> {
 }
 
 impl Stage {
+    /// The sizes of the stage's step on a batch of `rows` rows.
+    fn shape(&self, rows: usize) -> LinearShape {
+        LinearShape {
+            rows,
+            inputs: self.inputs,
+            outputs: self.outputs,
+        }
+    }
+
     /// The stage's weight and bias.
     fn weights<'w, T: Element>(&self, weights: Weights<'w>) -> (&'w [T], Option<&'w [T]>) {
         match weights {
@@ -186,9 +134,9 @@ impl FusedNet {
             let (act, act_layer) = match layers.get(i + 1).and_then(|l| l.activation()) {
                 Some(a) => {
                     i += 1;
-                    (Act::of(a)?, Some(i))
+                    (Pointwise::of(a)?, Some(i))
                 }
-                None => (Act::Identity, None),
+                None => (Pointwise::Identity, None),
             };
             let (outputs, inputs) = (weight.shape()[0], weight.shape()[1]);
             if stages.last().is_some_and(|s: &Stage| s.outputs != inputs) {
@@ -318,30 +266,13 @@ impl FusedNet {
             let stage = &mut rest[0];
             let input = done.last().map_or(x, |prev| slice(&prev.output));
             let (weight, bias) = stage.weights::<T>(weights);
+            let shape = stage.shape(rows);
             let out = resized::<T>(&mut stage.output, rows * stage.outputs);
-            match bias {
-                Some(bias) => out
-                    .chunks_exact_mut(stage.outputs)
-                    .for_each(|row| row.copy_from_slice(bias)),
-                None => out.fill(T::zero()),
-            }
-            matmul_into(
-                out,
-                Operand {
-                    data: input,
-                    transposed: false,
-                },
-                Operand {
-                    data: weight,
-                    transposed: true,
-                },
-                (rows, stage.inputs, stage.outputs),
-                true,
-            );
+            linear_forward(out, input, weight, bias, shape);
             let saturation = match stage.act {
-                Act::Sigmoid => Some(SIGMOID_SATURATION),
-                Act::Tanh => Some(TANH_SATURATION),
-                Act::ReLU | Act::Identity => None,
+                Pointwise::Sigmoid => Some(SIGMOID_SATURATION),
+                Pointwise::Tanh => Some(TANH_SATURATION),
+                Pointwise::ReLU | Pointwise::Identity => None,
             };
             let measured = saturation
                 .filter(|_| diagnostics.is_some() && !out.is_empty())
@@ -351,17 +282,19 @@ impl FusedNet {
                 });
             stage.act.forward(out);
             let measured = measured.or_else(|| {
-                (stage.act == Act::ReLU && diagnostics.is_some() && !out.is_empty()).then(|| {
-                    let dead = (0..stage.outputs)
-                        .filter(|&u| {
-                            out.iter()
-                                .skip(u)
-                                .step_by(stage.outputs)
-                                .all(|&y| y == T::zero())
-                        })
-                        .count();
-                    (DiagnosticKind::DeadRelu, dead as f64 / stage.outputs as f64)
-                })
+                (stage.act == Pointwise::ReLU && diagnostics.is_some() && !out.is_empty()).then(
+                    || {
+                        let dead = (0..stage.outputs)
+                            .filter(|&u| {
+                                out.iter()
+                                    .skip(u)
+                                    .step_by(stage.outputs)
+                                    .all(|&y| y == T::zero())
+                            })
+                            .count();
+                        (DiagnosticKind::DeadRelu, dead as f64 / stage.outputs as f64)
+                    },
+                )
             });
             if let (Some(found), Some(layer), Some((kind, value))) =
                 (diagnostics.as_deref_mut(), stage.act_layer, measured)
@@ -434,38 +367,21 @@ impl FusedNet {
             let (weight, _) = stage.weights::<T>(weights);
             let delta = &mut slice_mut::<T>(&mut self.delta)[..rows * stage.outputs];
             stage.act.backward(delta, slice(&stage.output));
-            let weight_at = stage.weight_at;
-            matmul_into(
-                &mut grads[weight_at..weight_at + stage.outputs * stage.inputs],
-                Operand {
-                    data: delta,
-                    transposed: true,
-                },
-                Operand {
-                    data: input,
-                    transposed: false,
-                },
-                (stage.outputs, rows, stage.inputs),
-                false,
+            // The bias's gradient follows the weight's in the joined layout.
+            let (weight_grad, rest) =
+                grads[stage.weight_at..].split_at_mut(stage.outputs * stage.inputs);
+            let bias_grad = stage.bias_at.map(|_| &mut rest[..stage.outputs]);
+            let below = (s > 0).then(|| resized::<T>(&mut self.delta_below, rows * stage.inputs));
+            linear_backward(
+                delta,
+                input,
+                weight,
+                weight_grad,
+                bias_grad,
+                below,
+                stage.shape(rows),
             );
-            if let Some(at) = stage.bias_at {
-                column_sums(delta, &mut grads[at..at + stage.outputs]);
-            }
             if s > 0 {
-                let below = resized::<T>(&mut self.delta_below, rows * stage.inputs);
-                matmul_into(
-                    below,
-                    Operand {
-                        data: delta,
-                        transposed: false,
-                    },
-                    Operand {
-                        data: weight,
-                        transposed: false,
-                    },
-                    (rows, stage.outputs, stage.inputs),
-                    false,
-                );
                 std::mem::swap(&mut self.delta, &mut self.delta_below);
             }
         }
@@ -478,67 +394,6 @@ fn segment(all: &Storage, start: usize, len: usize, shape: &[usize]) -> Tensor {
     match all {
         Storage::F32(g) => Tensor::from_slice(&g[start..start + len], shape),
         Storage::F64(g) => Tensor::from_slice(&g[start..start + len], shape),
-    }
-}
-
-/// Mean cross-entropy of logits (`rows × classes`) against class indices,
-/// and its gradient `(softmax − one-hot)/rows` written into `grad`.
-fn softmax_cross_entropy<T: Element>(
-    logits: &[T],
-    classes: &[usize],
-    width: usize,
-    grad: &mut [T],
-) -> f64 {
-    let rows = classes.len();
-    let scale = T::one() / T::c(rows as f64);
-    let mut total = 0.0;
-    for ((row, grad), &class) in logits
-        .chunks_exact(width)
-        .zip(grad.chunks_exact_mut(width))
-        .zip(classes)
-    {
-        assert!(
-            class < width,
-            "cross_entropy: class index {class} is out of range for {width} classes"
-        );
-        let max = row.iter().fold(T::neg_infinity(), |m, &z| m.max(z));
-        let mut sum = T::zero();
-        for (g, &z) in grad.iter_mut().zip(row) {
-            *g = (z - max).exp();
-            sum += *g;
-        }
-        let log_sum = sum.ln();
-        let inverse = scale / sum;
-        grad.iter_mut().for_each(|g| *g *= inverse);
-        grad[class] -= scale;
-        total += (max + log_sum - row[class])
-            .to_f64()
-            .expect("floats convert");
-    }
-    total / rows as f64
-}
-
-/// Mean squared error of `prediction` against the targets `target(i)`,
-/// and its gradient `2·(ŷ − y)/n` written into `grad`.
-fn squared_error<T: Element>(prediction: &[T], target: impl Fn(usize) -> T, grad: &mut [T]) -> f64 {
-    let n = T::c(prediction.len() as f64);
-    let mut total = 0.0;
-    for (i, (g, &p)) in grad.iter_mut().zip(prediction).enumerate() {
-        let diff = p - target(i);
-        total += (diff * diff).to_f64().expect("floats convert");
-        *g = (diff + diff) / n;
-    }
-    total / prediction.len() as f64
-}
-
-/// `sums[j] = Σ_r values[r, j]` for a row-major `values` of `sums.len()` columns.
-#[multiversion::multiversion(targets = "simd")]
-fn column_sums<T: Element>(values: &[T], sums: &mut [T]) {
-    sums.fill(T::zero());
-    for row in values.chunks_exact(sums.len()) {
-        for (s, &v) in sums.iter_mut().zip(row) {
-            *s += v;
-        }
     }
 }
 

@@ -179,6 +179,7 @@ mod diagnostics;
 mod epoch_metric;
 mod fused;
 mod joined;
+pub mod kernels;
 mod snapshot;
 
 pub use checkpoint::{BestWeights, CheckpointError, CheckpointOptions, FitCheckpoint};

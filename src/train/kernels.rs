@@ -1,0 +1,282 @@
+//! The kernels of a fused training step (see [`fit`](super::fit)): a
+//! Linear layer forward (the bias written first and the product
+//! accumulated onto it) and backward (both products and the bias's column
+//! sums), the activations in place, and the losses with their gradients in
+//! one pass. Each works on row-major slices the caller owns, so a step
+//! made of them allocates nothing.
+//!
+//! ```
+//! use nabla::train::kernels::{LinearShape, Pointwise, linear_forward, softmax_cross_entropy};
+//! // Two rows through a 2 → 2 layer, then softmax cross-entropy.
+//! let (input, weight, bias) = ([1.0f64, 2.0, 3.0, 4.0], [1.0, 0.0, 0.0, 1.0], [0.5, -0.5]);
+//! let shape = LinearShape { rows: 2, inputs: 2, outputs: 2 };
+//! let mut logits = [0.0; 4];
+//! linear_forward(&mut logits, &input, &weight, Some(&bias), shape);
+//! assert_eq!(logits, [1.5, 1.5, 3.5, 3.5]);
+//! Pointwise::Identity.forward(&mut logits);
+//! let mut grad = [0.0; 4];
+//! let loss = softmax_cross_entropy(&logits, &[0, 1], 2, &mut grad);
+//! assert!((loss - 2f64.ln()).abs() < 1e-12);
+//! assert_eq!(grad, [-0.25, 0.25, 0.25, -0.25]);
+//! ```
+
+use crate::nn::Activation;
+use crate::tensor::Element;
+use crate::tensor::gemm::{Operand, matmul_into};
+
+/// The elementwise function a fused step applies after a layer's product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pointwise {
+    /// No function.
+    Identity,
+    /// `max(x, 0)`.
+    ReLU,
+    /// `1/(1 + e⁻ˣ)`.
+    Sigmoid,
+    /// `tanh x`.
+    Tanh,
+}
+
+impl Pointwise {
+    /// The fused form of an activation layer, if it has one.
+    pub fn of(activation: Activation) -> Option<Pointwise> {
+        match activation {
+            Activation::Identity => Some(Pointwise::Identity),
+            Activation::ReLU => Some(Pointwise::ReLU),
+            Activation::Sigmoid => Some(Pointwise::Sigmoid),
+            Activation::Tanh => Some(Pointwise::Tanh),
+            _ => None,
+        }
+    }
+
+    /// Applies the function in place, as the tape's unary ops compute it.
+    pub fn forward<T: Element>(self, values: &mut [T]) {
+        activate(self, values);
+    }
+
+    /// Multiplies `grad` by the derivative, read from the outputs `y`.
+    pub fn backward<T: Element>(self, grad: &mut [T], y: &[T]) {
+        differentiate(self, grad, y);
+    }
+}
+
+/// [`Pointwise::forward`], compiled for AVX-512, AVX2 and the baseline.
+#[multiversion::multiversion(targets = "simd")]
+fn activate<T: Element>(act: Pointwise, values: &mut [T]) {
+    match act {
+        Pointwise::Identity => {}
+        // NaN passes through, as the tape's ReLU lets it. A select, not
+        // a conditional store, so that the loop vectorizes.
+        Pointwise::ReLU => values.iter_mut().for_each(|x| {
+            *x = if *x > T::zero() || x.is_nan() {
+                *x
+            } else {
+                T::zero()
+            }
+        }),
+        Pointwise::Sigmoid => values.iter_mut().for_each(|x| *x = crate::ops::sigmoid(*x)),
+        Pointwise::Tanh => values.iter_mut().for_each(|x| *x = x.tanh()),
+    }
+}
+
+/// [`Pointwise::backward`], compiled for AVX-512, AVX2 and the baseline.
+#[multiversion::multiversion(targets = "simd")]
+fn differentiate<T: Element>(act: Pointwise, grad: &mut [T], y: &[T]) {
+    let pairs = grad.iter_mut().zip(y);
+    match act {
+        Pointwise::Identity => {}
+        // Only a positive output passes its gradient (not 0, not NaN).
+        Pointwise::ReLU => {
+            pairs.for_each(|(g, &y)| *g = if y > T::zero() { *g } else { T::zero() })
+        }
+        Pointwise::Sigmoid => pairs.for_each(|(g, &y)| *g *= y * (T::one() - y)),
+        Pointwise::Tanh => pairs.for_each(|(g, &y)| *g *= T::one() - y * y),
+    }
+}
+
+/// The sizes of a Linear layer's step: a batch of `rows` rows of
+/// `inputs` features, mapped to `outputs` features.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinearShape {
+    /// Rows of the batch.
+    pub rows: usize,
+    /// Features in.
+    pub inputs: usize,
+    /// Features out.
+    pub outputs: usize,
+}
+
+/// `out = bias + input·weightᵀ`: `input` is `rows × inputs`, `weight`
+/// `outputs × inputs` (PyTorch's layout), `out` `rows × outputs`. The bias
+/// is written first and the product accumulated onto it.
+///
+/// Panics if a slice's length does not fit `shape`.
+pub fn linear_forward<T: Element>(
+    out: &mut [T],
+    input: &[T],
+    weight: &[T],
+    bias: Option<&[T]>,
+    shape: LinearShape,
+) {
+    let LinearShape {
+        rows,
+        inputs,
+        outputs,
+    } = shape;
+    match bias {
+        Some(bias) => out
+            .chunks_exact_mut(outputs.max(1))
+            .for_each(|row| row.copy_from_slice(bias)),
+        None => out.fill(T::zero()),
+    }
+    matmul_into(
+        out,
+        Operand {
+            data: input,
+            transposed: false,
+        },
+        Operand {
+            data: weight,
+            transposed: true,
+        },
+        (rows, inputs, outputs),
+        true,
+    );
+}
+
+/// The gradients of a Linear layer from `delta`, the loss's gradient with
+/// respect to its outputs (`rows × outputs`): `weight_grad = deltaᵀ·input`,
+/// `bias_grad` the column sums of `delta`, and when asked
+/// `input_grad = delta·weight` (`rows × inputs`), for the layer before.
+///
+/// Panics if a slice's length does not fit `shape`.
+pub fn linear_backward<T: Element>(
+    delta: &[T],
+    input: &[T],
+    weight: &[T],
+    weight_grad: &mut [T],
+    bias_grad: Option<&mut [T]>,
+    input_grad: Option<&mut [T]>,
+    shape: LinearShape,
+) {
+    let LinearShape {
+        rows,
+        inputs,
+        outputs,
+    } = shape;
+    matmul_into(
+        weight_grad,
+        Operand {
+            data: delta,
+            transposed: true,
+        },
+        Operand {
+            data: input,
+            transposed: false,
+        },
+        (outputs, rows, inputs),
+        false,
+    );
+    if let Some(bias_grad) = bias_grad {
+        assert_eq!(
+            bias_grad.len(),
+            outputs,
+            "linear_backward: bias gradient size"
+        );
+        column_sums(delta, bias_grad);
+    }
+    if let Some(input_grad) = input_grad {
+        matmul_into(
+            input_grad,
+            Operand {
+                data: delta,
+                transposed: false,
+            },
+            Operand {
+                data: weight,
+                transposed: false,
+            },
+            (rows, outputs, inputs),
+            false,
+        );
+    }
+}
+
+/// Mean cross-entropy of logits (`rows × width`, one row per class index
+/// in `classes`) against those classes, and its gradient
+/// `(softmax − one-hot)/rows` written into `grad` (of the logits' size).
+///
+/// Panics if a size does not fit or a class index is `width` or more.
+pub fn softmax_cross_entropy<T: Element>(
+    logits: &[T],
+    classes: &[usize],
+    width: usize,
+    grad: &mut [T],
+) -> f64 {
+    let rows = classes.len();
+    assert!(
+        logits.len() == rows * width && grad.len() == logits.len(),
+        "softmax_cross_entropy: {} logits and {} gradients for {rows} rows of {width}",
+        logits.len(),
+        grad.len()
+    );
+    let scale = T::one() / T::c(rows as f64);
+    let mut total = 0.0;
+    for ((row, grad), &class) in logits
+        .chunks_exact(width)
+        .zip(grad.chunks_exact_mut(width))
+        .zip(classes)
+    {
+        assert!(
+            class < width,
+            "cross_entropy: class index {class} is out of range for {width} classes"
+        );
+        let max = row.iter().fold(T::neg_infinity(), |m, &z| m.max(z));
+        let mut sum = T::zero();
+        for (g, &z) in grad.iter_mut().zip(row) {
+            *g = (z - max).exp();
+            sum += *g;
+        }
+        let log_sum = sum.ln();
+        let inverse = scale / sum;
+        grad.iter_mut().for_each(|g| *g *= inverse);
+        grad[class] -= scale;
+        total += (max + log_sum - row[class])
+            .to_f64()
+            .expect("floats convert");
+    }
+    total / rows as f64
+}
+
+/// Mean squared error of `prediction` against the targets `target(i)`,
+/// and its gradient `2·(ŷ − y)/n` written into `grad` (of the same size).
+pub fn squared_error<T: Element>(
+    prediction: &[T],
+    target: impl Fn(usize) -> T,
+    grad: &mut [T],
+) -> f64 {
+    assert_eq!(
+        grad.len(),
+        prediction.len(),
+        "squared_error: one gradient per prediction"
+    );
+    let n = T::c(prediction.len() as f64);
+    let mut total = 0.0;
+    for (i, (g, &p)) in grad.iter_mut().zip(prediction).enumerate() {
+        let diff = p - target(i);
+        total += (diff * diff).to_f64().expect("floats convert");
+        *g = (diff + diff) / n;
+    }
+    total / prediction.len() as f64
+}
+
+/// `sums[j] = Σ_r values[r, j]` for a row-major `values` of `sums.len()` columns.
+#[multiversion::multiversion(targets = "simd")]
+fn column_sums<T: Element>(values: &[T], sums: &mut [T]) {
+    sums.fill(T::zero());
+    for row in values.chunks_exact(sums.len()) {
+        for (s, &v) in sums.iter_mut().zip(row) {
+            *s += v;
+        }
+    }
+}

@@ -266,11 +266,12 @@ impl ParamStates {
         self.by_id.insert(param.id(), state);
     }
 
-    /// Gives `whole`, whose values are those of `parts` laid end to end,
-    /// the state of `parts` joined the same way, so that an elementwise
-    /// update of `whole` is that of every part. Returns false, changing
-    /// nothing, when the states cannot be joined: some parts have state and
-    /// others none, or their step counts, buffers, dtypes or scalars differ.
+    /// Moves the states of `parts` into one state for `whole`, whose values
+    /// are theirs laid end to end, so that an elementwise update of `whole`
+    /// is that of every part ([`ParamStates::split`] gives them back).
+    /// Returns false, changing nothing, when the states cannot be joined:
+    /// some parts have state and others none, or their step counts,
+    /// buffers, dtypes or scalars differ.
     pub(crate) fn join(&mut self, parts: &[&Param], whole: &Param) -> bool {
         let states: Vec<Option<&ParamState>> = parts.iter().map(|p| self.get(p)).collect();
         let Some(first) = states.first().copied().flatten() else {
@@ -301,14 +302,19 @@ impl ParamStates {
             buffers,
             scalars: first.scalars.clone(),
         };
+        for part in parts {
+            self.forget(part);
+        }
         self.set(whole, joined);
         true
     }
 
-    /// Writes the state of `whole` back into `parts`, as [`ParamStates::join`]
-    /// joined them (nothing if `whole` has not been stepped).
+    /// Writes the state of `whole` into `parts`, split as
+    /// [`ParamStates::join`] joined them, keeping `whole`'s (nothing if
+    /// `whole` has not been stepped).
     pub(crate) fn split(&mut self, whole: &Param, parts: &[&Param]) {
-        let Some(joined) = self.get(whole).cloned() else {
+        // Taken out while the parts are written (not copied), then put back.
+        let Some(joined) = self.by_id.remove(&whole.id()) else {
             return;
         };
         let mut start = 0;
@@ -326,6 +332,7 @@ impl ParamStates {
             self.by_id.insert(param.id(), state);
             start = range.end;
         }
+        self.by_id.insert(whole.id(), joined);
     }
 
     /// Forgets the state of a parameter.
@@ -485,18 +492,19 @@ mod tests {
         );
         assert!(adam.states_mut().get(&whole).is_none());
         step(&mut adam, &mut [&mut a, &mut b]);
+        let part_buffers =
+            |adam: &Adam, p: &Param, i: usize| adam.states().get(p).unwrap().buffers[i].clone();
+        let expected: Vec<Storage> = (0..2)
+            .map(|i| {
+                let parts = [part_buffers(&adam, &a, i), part_buffers(&adam, &b, i)];
+                Storage::concatenate(DType::F64, &parts)
+            })
+            .collect();
         assert!(adam.states_mut().join(&[&a, &b], &whole));
         let joined = adam.states_mut().get(&whole).expect("joined").clone();
         assert_eq!(joined.step, 1);
-        let part_buffers =
-            |adam: &Adam, p: &Param, i: usize| adam.states().get(p).unwrap().buffers[i].clone();
-        for i in 0..2 {
-            let expected = Storage::concatenate(
-                DType::F64,
-                [&part_buffers(&adam, &a, i), &part_buffers(&adam, &b, i)],
-            );
-            assert_eq!(joined.buffers[i], expected);
-        }
+        assert_eq!(joined.buffers, expected);
+        assert!(adam.states().get(&a).is_none(), "the parts' states moved");
         // A state changed on the whole is what each part gets back.
         let mut changed = joined.clone();
         changed.step = 7;

@@ -15,7 +15,8 @@
 //!   from 0): every layer's forward (`x·Wᵀ` onto the bias; 2 flops per
 //!   multiply-add) and backward (`δᵀ·x`, the bias's column sums and, below
 //!   the first layer, `δ·W`), every activation forward and backward, and
-//!   the loss with its gradient (elements per second).
+//!   the loss with its gradient (elements per second), on a thread of
+//!   rayon's pool as in `fit`.
 //! - `adam/{W3,W4}`: one Adam update of all the workload's weights, as
 //!   `fit` makes it (the parameters joined into one) and parameter by
 //!   parameter.
@@ -27,7 +28,7 @@
 //! See `benches/README.md` for the figures.
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use nabla::data::{Dataset, Targets};
@@ -277,6 +278,19 @@ fn normal(len: usize, rng: &mut Rng) -> Vec<f32> {
     (0..len).map(|_| rng.normal() as f32).collect()
 }
 
+/// The time of `iters` calls of `kernel` on a thread of rayon's pool, as
+/// `fit` makes them: a parallel product then shares its work with the
+/// thread that asked for it instead of handing it over.
+fn in_pool(iters: u64, mut kernel: impl FnMut() + Send) -> Duration {
+    rayon::scope(|_| {
+        let start = Instant::now();
+        for _ in 0..iters {
+            kernel();
+        }
+        start.elapsed()
+    })
+}
+
 fn bench_kernels(c: &mut Criterion) {
     let mut group = c.benchmark_group("kernels");
     group.measurement_time(Duration::from_secs(2));
@@ -300,8 +314,10 @@ fn bench_kernels(c: &mut Criterion) {
             group.bench_function(
                 format!("{name}/{layer}: linear forward {inputs}→{outputs}"),
                 |b| {
-                    b.iter(|| {
-                        linear_forward(&mut out, black_box(&input), &weight, Some(&bias), shape)
+                    b.iter_custom(|iters| {
+                        in_pool(iters, || {
+                            linear_forward(&mut out, black_box(&input), &weight, Some(&bias), shape)
+                        })
                     })
                 },
             );
@@ -315,17 +331,19 @@ fn bench_kernels(c: &mut Criterion) {
             group.bench_function(
                 format!("{name}/{layer}: linear backward {inputs}→{outputs}"),
                 |b| {
-                    b.iter(|| {
-                        let below = (layer > 0).then_some(&mut input_grad[..]);
-                        linear_backward(
-                            black_box(&delta),
-                            &input,
-                            &weight,
-                            &mut weight_grad,
-                            Some(&mut bias_grad),
-                            below,
-                            shape,
-                        )
+                    b.iter_custom(|iters| {
+                        in_pool(iters, || {
+                            let below = (layer > 0).then_some(&mut input_grad[..]);
+                            linear_backward(
+                                black_box(&delta),
+                                &input,
+                                &weight,
+                                &mut weight_grad,
+                                Some(&mut bias_grad),
+                                below,
+                                shape,
+                            )
+                        })
                     })
                 },
             );
@@ -336,16 +354,22 @@ fn bench_kernels(c: &mut Criterion) {
                 group.bench_function(
                     format!("{name}/{layer}: {act_name} forward {rows}×{outputs}"),
                     |b| {
-                        b.iter(|| {
-                            values.copy_from_slice(&delta);
-                            act.forward(black_box(&mut values));
+                        b.iter_custom(|iters| {
+                            in_pool(iters, || {
+                                values.copy_from_slice(&delta);
+                                act.forward(black_box(&mut values));
+                            })
                         })
                     },
                 );
                 let mut grad = normal(rows * outputs, &mut rng);
                 group.bench_function(
                     format!("{name}/{layer}: {act_name} backward {rows}×{outputs}"),
-                    |b| b.iter(|| act.backward(black_box(&mut grad), &values)),
+                    |b| {
+                        b.iter_custom(|iters| {
+                            in_pool(iters, || act.backward(black_box(&mut grad), &values))
+                        })
+                    },
                 );
             }
         }
@@ -356,15 +380,26 @@ fn bench_kernels(c: &mut Criterion) {
         if workload.name == "W1" {
             let targets = normal(rows * classes, &mut rng);
             group.bench_function(format!("{name}/squared error {rows}×{classes}"), |b| {
-                b.iter(|| squared_error(black_box(&logits), |i| targets[i], &mut grad))
+                b.iter_custom(|iters| {
+                    in_pool(iters, || {
+                        black_box(squared_error(black_box(&logits), |i| targets[i], &mut grad));
+                    })
+                })
             });
         } else {
             let labels: Vec<usize> = (0..rows).map(|r| r % classes).collect();
             group.bench_function(
                 format!("{name}/softmax cross-entropy {rows}×{classes}"),
                 |b| {
-                    b.iter(|| {
-                        softmax_cross_entropy(black_box(&logits), &labels, classes, &mut grad)
+                    b.iter_custom(|iters| {
+                        in_pool(iters, || {
+                            black_box(softmax_cross_entropy(
+                                black_box(&logits),
+                                &labels,
+                                classes,
+                                &mut grad,
+                            ));
+                        })
                     })
                 },
             );

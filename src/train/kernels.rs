@@ -3,7 +3,11 @@
 //! accumulated onto it) and backward (both products and the bias's column
 //! sums), the activations in place, and the losses with their gradients in
 //! one pass. Each works on row-major slices the caller owns, so a step
-//! made of them allocates nothing.
+//! made of them allocates nothing. Those with loops over the elements are
+//! compiled for AVX-512, AVX2 and the baseline, chosen at run time; the
+//! AVX forms are also immune to the slowdown that plain SSE code suffers
+//! after faer's products on some processors (3× on the machine of
+//! `benches/README.md`).
 //!
 //! ```
 //! use nabla::train::kernels::{LinearShape, Pointwise, linear_forward, softmax_cross_entropy};
@@ -207,6 +211,7 @@ pub fn linear_backward<T: Element>(
 /// `(softmax − one-hot)/rows` written into `grad` (of the logits' size).
 ///
 /// Panics if a size does not fit or a class index is `width` or more.
+#[multiversion::multiversion(targets = "simd")]
 pub fn softmax_cross_entropy<T: Element>(
     logits: &[T],
     classes: &[usize],
@@ -250,9 +255,10 @@ pub fn softmax_cross_entropy<T: Element>(
 
 /// Mean squared error of `prediction` against the targets `target(i)`,
 /// and its gradient `2·(ŷ − y)/n` written into `grad` (of the same size).
-pub fn squared_error<T: Element>(
+#[multiversion::multiversion(targets = "simd")]
+pub fn squared_error<T: Element, F: Fn(usize) -> T>(
     prediction: &[T],
-    target: impl Fn(usize) -> T,
+    target: F,
     grad: &mut [T],
 ) -> f64 {
     assert_eq!(

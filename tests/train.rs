@@ -6,14 +6,17 @@ use nabla::loss::{self, Reduction};
 use nabla::nn::{Init, LayerSpec, Sequential, build_sequential, state_dict};
 use nabla::nn::{Module, Param};
 use nabla::optim::{
-    Adadelta, Adagrad, Adam, AdamW, Adamax, Lbfgs, LineSearch, NAdam, Newton, Optimizer,
+    Adadelta, Adagrad, Adam, AdamW, Adamax, Lbfgs, LineSearch, Minimizer, NAdam, Newton, Optimizer,
     ParamStates, RmsProp, Sgd, optimizer_state_dict,
 };
 use nabla::train::{
-    DiagnosticKind, Evaluation, FitOptions, LossKind, Stop, TrainError, evaluate, evaluate_rows,
-    fit,
+    CheckpointOptions, DiagnosticKind, Evaluation, FitOptions, LossKind, Stop, TrainError,
+    evaluate, evaluate_rows, fit,
 };
 use nabla::{DType, Rng, Tensor};
+
+mod common;
+use common::Scratch;
 
 fn xor() -> Dataset {
     Dataset {
@@ -513,14 +516,20 @@ fn state_values<O: Optimizer + ?Sized>(
 
 /// Trains two copies of a network, one with `make()` and one with the same
 /// optimizer stepped parameter by parameter, and checks that they agree
-/// bit for bit.
+/// bit for bit: the weights, the history, the optimizer's state, and the
+/// checkpoint files written on the way.
 fn assert_joined_steps_match<O: Optimizer + Send + 'static>(name: &str, make: fn() -> O) {
     let (train, validation) = (line(5), line(6));
-    let options = FitOptions {
+    let dirs = [Scratch::new("joined"), Scratch::new("one-by-one")];
+    let options = |dir: &Scratch| FitOptions {
         epochs: 4,
         batch_size: Some(32),
         clip_value: Some(0.5),
         patience: Some(10),
+        checkpoint: Some(CheckpointOptions {
+            every: 3,
+            dir: dir.dir().to_path_buf(),
+        }),
         ..FitOptions::default()
     };
     let spec = "5,tanh,3,relu,1";
@@ -529,7 +538,8 @@ fn assert_joined_steps_match<O: Optimizer + Send + 'static>(name: &str, make: fn
     // Twice with the same optimizer: the second fit picks up the state the
     // first one wrote back to each parameter.
     for _ in 0..2 {
-        let run = |m: &mut Sequential, optimizer: &mut dyn nabla::optim::Minimizer| {
+        let run = |m: &mut Sequential, optimizer: &mut dyn Minimizer, dir: &Scratch| {
+            let options = options(dir);
             fit(
                 m,
                 optimizer,
@@ -541,10 +551,8 @@ fn assert_joined_steps_match<O: Optimizer + Send + 'static>(name: &str, make: fn
             )
             .expect("trains")
         };
-        let (a, b) = (
-            run(&mut joined, &mut joined_steps),
-            run(&mut each, &mut each_steps),
-        );
+        let a = run(&mut joined, &mut joined_steps, &dirs[0]);
+        let b = run(&mut each, &mut each_steps, &dirs[1]);
         assert_eq!(a.history, b.history, "{name}");
         assert_eq!(weights(&joined), weights(&each), "{name}");
         assert_eq!(
@@ -552,6 +560,36 @@ fn assert_joined_steps_match<O: Optimizer + Send + 'static>(name: &str, make: fn
             state_values(&each_steps, &each),
             "{name}"
         );
+        for file in ["weights-epoch3.safetensors", "optimizer-epoch3.safetensors"] {
+            let read = |dir: &Scratch| std::fs::read(dir.path(file)).expect("a checkpoint");
+            assert!(read(&dirs[0]) == read(&dirs[1]), "{name}: {file} differs");
+        }
+    }
+}
+
+#[test]
+fn steps_on_the_joined_parameters_clip_the_gradient_norm_as_one_by_one() {
+    // The joined steps take the norm of all the gradients at once; one by
+    // one it is the norm of the parameters' norms: equal up to rounding.
+    let options = FitOptions {
+        epochs: 5,
+        batch_size: Some(16),
+        clip_norm: Some(0.1),
+        ..FitOptions::default()
+    };
+    let data = line(8);
+    let start = weights(&model("4,tanh,1", 2, 3));
+    let (mut joined, mut each) = (model("4,tanh,1", 2, 3), model("4,tanh,1", 2, 3));
+    let mut one_by_one = OneByOne(Box::new(Adam::new(0.05)));
+    for (m, optimizer) in [
+        (&mut joined, &mut Adam::new(0.05) as &mut dyn Minimizer),
+        (&mut each, &mut one_by_one),
+    ] {
+        fit(m, optimizer, LossKind::Mse, &data, None, &options, |_| {}).expect("trains");
+    }
+    for ((a, b), s) in weights(&joined).iter().zip(weights(&each)).zip(start) {
+        assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        assert!((a - s).abs() > 1e-6, "the weights moved");
     }
 }
 

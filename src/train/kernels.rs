@@ -122,14 +122,9 @@ pub fn linear_forward<T: Element>(
     bias: Option<&[T]>,
     shape: LinearShape,
 ) {
-    let LinearShape {
-        rows,
-        inputs,
-        outputs,
-    } = shape;
     match bias {
         Some(bias) => out
-            .chunks_exact_mut(outputs.max(1))
+            .chunks_exact_mut(shape.outputs.max(1))
             .for_each(|row| row.copy_from_slice(bias)),
         None => out.fill(T::zero()),
     }
@@ -143,7 +138,7 @@ pub fn linear_forward<T: Element>(
             data: weight,
             transposed: true,
         },
-        (rows, inputs, outputs),
+        (shape.rows, shape.inputs, shape.outputs),
         true,
     );
 }

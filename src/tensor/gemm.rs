@@ -164,7 +164,35 @@ pub(crate) fn matmul_into<T: Element>(
         Par::Seq
     };
     T::blocked_product(dst, a, b, (m, k, n), accumulate, par);
+    clear_upper_registers();
 }
+
+/// Marks the upper halves of the vector registers unused on this thread
+/// (`vzeroupper`). faer's x86 kernels return with them in use, and on
+/// some processors plain SSE code (what the crate compiles to outside its
+/// multiversioned kernels: the tape's elementwise ops, say) is slowed
+/// until they are cleared: 3× for a softmax run after a product on the
+/// machine of `benches/README.md`. Other threads that ran part of a
+/// parallel product keep the state; the fused kernels are multiversioned,
+/// which spares them wherever they run.
+#[cfg(target_arch = "x86_64")]
+fn clear_upper_registers() {
+    if std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: `vzeroupper` needs AVX, which the processor was just
+        // found to have.
+        unsafe { vzeroupper() }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn vzeroupper() {
+    std::arch::x86_64::_mm256_zeroupper();
+}
+
+/// Other processors have no such state to clear.
+#[cfg(not(target_arch = "x86_64"))]
+fn clear_upper_registers() {}
 
 #[cfg(test)]
 mod tests {

@@ -281,3 +281,83 @@ fn column_sums<T: Element>(values: &[T], sums: &mut [T]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tensor::Rng;
+
+    const SHAPE: LinearShape = LinearShape {
+        rows: 3,
+        inputs: 4,
+        outputs: 5,
+    };
+
+    /// The loss of a layer, an activation and a loss kernel, as a function
+    /// of the layer's input, weight and bias laid end to end; with its
+    /// gradient (from the backward kernels) when `grad` is given.
+    fn loss(act: Pointwise, cross_entropy: bool, all: &[f64], grad: Option<&mut [f64]>) -> f64 {
+        let LinearShape {
+            rows,
+            inputs,
+            outputs,
+        } = SHAPE;
+        let (input, rest) = all.split_at(rows * inputs);
+        let (weight, bias) = rest.split_at(outputs * inputs);
+        let mut out = vec![0.0; rows * outputs];
+        linear_forward(&mut out, input, weight, Some(bias), SHAPE);
+        act.forward(&mut out);
+        let mut delta = vec![0.0; out.len()];
+        let value = if cross_entropy {
+            softmax_cross_entropy(&out, &[4, 0, 2], outputs, &mut delta)
+        } else {
+            squared_error(&out, |i| (i % 3) as f64 - 1.0, &mut delta)
+        };
+        if let Some(grad) = grad {
+            act.backward(&mut delta, &out);
+            let (input_grad, rest) = grad.split_at_mut(rows * inputs);
+            let (weight_grad, bias_grad) = rest.split_at_mut(outputs * inputs);
+            linear_backward(
+                &delta,
+                input,
+                weight,
+                weight_grad,
+                Some(bias_grad),
+                Some(input_grad),
+                SHAPE,
+            );
+        }
+        value
+    }
+
+    #[test]
+    fn the_backward_kernels_match_finite_differences_in_f64() {
+        let mut rng = Rng::seed(11);
+        let count = SHAPE.rows * SHAPE.inputs + SHAPE.outputs * SHAPE.inputs + SHAPE.outputs;
+        let point: Vec<f64> = (0..count).map(|_| rng.normal()).collect();
+        for act in [
+            Pointwise::Identity,
+            Pointwise::ReLU,
+            Pointwise::Sigmoid,
+            Pointwise::Tanh,
+        ] {
+            for cross_entropy in [true, false] {
+                let mut grad = vec![0.0; count];
+                loss(act, cross_entropy, &point, Some(&mut grad));
+                for (i, &g) in grad.iter().enumerate() {
+                    let h = 1e-6;
+                    let at = |delta: f64| {
+                        let mut moved = point.clone();
+                        moved[i] += delta;
+                        loss(act, cross_entropy, &moved, None)
+                    };
+                    let numeric = (at(h) - at(-h)) / (2.0 * h);
+                    assert!(
+                        (g - numeric).abs() <= 1e-7 * numeric.abs().max(1.0),
+                        "{act:?}, cross-entropy {cross_entropy}, element {i}: {g} vs {numeric}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -335,8 +335,8 @@ impl FusedNet {
                 );
                 squared_error(slice(&last.output), |i| values[i], delta)
             }
-            (LossKind::Mse, BatchTargets::Classes(classes, onehot)) => {
-                let (width, count) = (last.outputs, onehot.shape()[1]);
+            (LossKind::Mse, BatchTargets::Classes(classes, count)) => {
+                let (width, count) = (last.outputs, *count);
                 // The one-hot, or for a single output of two classes the
                 // class itself (as `fit_width` fits them on the tape).
                 let single = width == 1 && count == 2;

@@ -120,11 +120,11 @@ impl LossKind {
                 loss::cross_entropy(output, c, Reduction::Mean)
             }
             (LossKind::Nll, BatchTargets::Classes(c, _)) => loss::nll(output, c, Reduction::Mean),
-            (LossKind::Bce, BatchTargets::Classes(_, onehot)) => {
-                loss::bce(output, &fit_width(onehot, output), Reduction::Mean)
+            (LossKind::Bce, t @ BatchTargets::Classes(..)) => {
+                loss::bce(output, &t.dense_for(output), Reduction::Mean)
             }
-            (LossKind::BceWithLogits, BatchTargets::Classes(_, onehot)) => {
-                loss::bce_with_logits(output, &fit_width(onehot, output), Reduction::Mean)
+            (LossKind::BceWithLogits, t @ BatchTargets::Classes(..)) => {
+                loss::bce_with_logits(output, &t.dense_for(output), Reduction::Mean)
             }
             (LossKind::Mse, t) => loss::mse(output, &t.dense_for(output), Reduction::Mean),
             (LossKind::Mae, t) => loss::mae(output, &t.dense_for(output), Reduction::Mean),
@@ -146,8 +146,9 @@ fn fit_width(onehot: &Tensor, output: &Tensor) -> Tensor {
 
 /// A batch's targets, in the forms the losses take.
 enum BatchTargets {
-    /// Class indices and the one-hot matrix.
-    Classes(Vec<usize>, Tensor),
+    /// Class indices and the number of classes (the one-hot matrix is
+    /// made for the losses that take it, a batch at a time).
+    Classes(Vec<usize>, usize),
     /// Real values `[n, outputs]`.
     Values(Tensor),
 }
@@ -156,7 +157,7 @@ impl BatchTargets {
     fn of(data: &Dataset, dtype: DType) -> BatchTargets {
         match &data.targets {
             Targets::Classes { indices, names } => {
-                BatchTargets::Classes(indices.clone(), loss::one_hot(indices, names.len(), dtype))
+                BatchTargets::Classes(indices.clone(), names.len())
             }
             Targets::Values { values, outputs } => BatchTargets::Values(
                 Tensor::from_vec(values.clone(), &[data.len(), *outputs]).to_dtype(dtype),
@@ -168,7 +169,9 @@ impl BatchTargets {
     /// classes (one column for a single output of two classes).
     fn dense_for(&self, output: &Tensor) -> Tensor {
         match self {
-            BatchTargets::Classes(_, onehot) => fit_width(onehot, output),
+            BatchTargets::Classes(classes, count) => {
+                fit_width(&loss::one_hot(classes, *count, output.dtype()), output)
+            }
             BatchTargets::Values(values) => values.clone(),
         }
     }
@@ -835,10 +838,9 @@ fn batch_of(
     }
     let bx = bx.clone();
     let bt = match targets {
-        BatchTargets::Classes(c, onehot) => BatchTargets::Classes(
-            rows.iter().map(|&r| c[r]).collect(),
-            onehot.index_select(0, rows),
-        ),
+        BatchTargets::Classes(c, count) => {
+            BatchTargets::Classes(rows.iter().map(|&r| c[r]).collect(), *count)
+        }
         BatchTargets::Values(v) => BatchTargets::Values(v.index_select(0, rows)),
     };
     (bx, bt)

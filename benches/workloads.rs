@@ -101,21 +101,17 @@ impl Workload {
     /// Each Linear layer's inputs and outputs, with the activation after it.
     fn stages(&self) -> Vec<(usize, usize, Pointwise)> {
         let mut stages: Vec<(usize, usize, Pointwise)> = Vec::new();
-        for token in self.layers.split(',') {
-            match token.parse::<usize>() {
-                Ok(outputs) => {
+        for layer in LayerSpec::parse_list(self.layers).expect("valid layers") {
+            match layer {
+                LayerSpec::Linear(outputs) => {
                     let inputs = stages.last().map_or(self.inputs, |s| s.1);
                     stages.push((inputs, outputs, Pointwise::Identity));
                 }
-                Err(_) => {
-                    let act = match token {
-                        "relu" => Pointwise::ReLU,
-                        "sigmoid" => Pointwise::Sigmoid,
-                        "tanh" => Pointwise::Tanh,
-                        _ => panic!("{token}: not a fused activation"),
-                    };
+                LayerSpec::Activation(activation) => {
+                    let act = Pointwise::of(activation).expect("a fused activation");
                     stages.last_mut().expect("a layer before").2 = act;
                 }
+                other => panic!("{other:?}: not a fused layer"),
             }
         }
         stages

@@ -39,11 +39,6 @@ impl JoinedParams {
             .then_some(JoinedParams { param })
     }
 
-    /// The joined values.
-    pub(super) fn tensor(&self) -> &Tensor {
-        &self.param
-    }
-
     /// The joined parameter.
     pub(super) fn param(&self) -> &Param {
         &self.param

@@ -701,7 +701,7 @@ impl Objective for BatchObjective<'_> {
                 }
                 let grads = match self.joined.as_deref() {
                     Some(joined) => Gradients::from_pairs([(
-                        joined.tensor().id(),
+                        joined.param().id(),
                         fused.joined_gradients().clone(),
                     )]),
                     None => fused.gradients(self.model),
@@ -775,7 +775,7 @@ fn resume(
 /// run on the joined parameters.
 fn weights(model: &Sequential, joined: Option<&JoinedParams>) -> Vec<f64> {
     match joined {
-        Some(joined) => joined.tensor().to_vec::<f64>(),
+        Some(joined) => joined.param().to_vec::<f64>(),
         None => model
             .parameters()
             .iter()
@@ -788,7 +788,7 @@ fn weights(model: &Sequential, joined: Option<&JoinedParams>) -> Vec<f64> {
 /// the training steps run on them, the model otherwise.
 fn weights_of<'a>(model: &'a Sequential, joined: Option<&'a JoinedParams>) -> Weights<'a> {
     match joined {
-        Some(joined) => Weights::Joined(joined.tensor()),
+        Some(joined) => Weights::Joined(joined.param()),
         None => Weights::Model(model),
     }
 }

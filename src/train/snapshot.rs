@@ -25,7 +25,7 @@ impl Snapshot {
     /// steps run on the joined parameters.
     pub(super) fn of(model: &mut Sequential, joined: Option<&JoinedParams>) -> Snapshot {
         let weights = match joined {
-            Some(joined) => Kept::Joined(joined.tensor().storage().clone()),
+            Some(joined) => Kept::Joined(joined.param().storage().clone()),
             None => Kept::Each(
                 model
                     .params_mut()
@@ -44,7 +44,7 @@ impl Snapshot {
     /// read them).
     pub(super) fn refresh(&mut self, model: &mut Sequential, joined: Option<&JoinedParams>) {
         match (&mut self.weights, joined) {
-            (Kept::Joined(kept), Some(joined)) => copy(kept, joined.tensor().storage()),
+            (Kept::Joined(kept), Some(joined)) => copy(kept, joined.param().storage()),
             (Kept::Each(kept), None) => {
                 for (kept, param) in kept.iter_mut().zip(model.params_mut()) {
                     copy(kept, param.storage());

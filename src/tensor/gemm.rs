@@ -76,21 +76,151 @@ blocked_product!(f64);
 /// dispatch of the blocked kernels (`benches/engine.rs`, the XOR step).
 const SMALL_PRODUCT: usize = 4096;
 
-/// The textbook triple loop, for products too small to block.
+/// The textbook triple loop, for products too small to block. Where the
+/// width its innermost loop runs over is at most [`UNROLLED`] and the
+/// layout allows, a loop with that width fixed at compile time does the
+/// work: on the tiny layers of a fused step, the index arithmetic and
+/// bounds checks of the general loop cost more than the arithmetic. Every
+/// form adds the same products in the same order, from zero, so all give
+/// the same bits.
 fn small_product<T: Element>(
     dst: &mut [T],
-    a: &[T],
-    (a_rs, a_cs): (usize, usize),
-    b: &[T],
-    (b_rs, b_cs): (usize, usize),
+    a: Operand<'_, T>,
+    b: Operand<'_, T>,
     (m, k, n): (usize, usize, usize),
     accumulate: bool,
 ) {
+    match (a.transposed, b.transposed) {
+        (false, true) if k <= UNROLLED => {
+            unrolled!(k, rows_dot_rows(dst, a.data, b.data, n, accumulate))
+        }
+        (false, false) if n <= UNROLLED => {
+            unrolled!(n, rows_times_matrix(dst, a.data, b.data, k, accumulate))
+        }
+        (true, false) if n <= UNROLLED => {
+            unrolled!(n, columns_times_matrix(dst, a.data, b.data, m, accumulate))
+        }
+        _ => strided_product(dst, a, b, (m, k, n), accumulate),
+    }
+}
+
+/// The widest inner loop [`small_product`] (and the fused step's column
+/// sums) compile for a fixed width.
+pub(crate) const UNROLLED: usize = 8;
+
+/// Calls `function::<_, W>(arguments)` for the width `W` equal to `width`
+/// (1 to [`UNROLLED`]).
+macro_rules! unrolled {
+    ($width:expr, $function:ident($($argument:expr),*)) => {
+        match $width {
+            1 => $function::<_, 1>($($argument),*),
+            2 => $function::<_, 2>($($argument),*),
+            3 => $function::<_, 3>($($argument),*),
+            4 => $function::<_, 4>($($argument),*),
+            5 => $function::<_, 5>($($argument),*),
+            6 => $function::<_, 6>($($argument),*),
+            7 => $function::<_, 7>($($argument),*),
+            8 => $function::<_, 8>($($argument),*),
+            width => unreachable!("no unrolled loop of width {width}"),
+        }
+    };
+}
+pub(crate) use unrolled;
+
+/// `dst (m×n) (+)= a·bᵀ`, `a` stored `m×K`, `b` stored `n×K`: each
+/// element a dot product of two stored rows.
+fn rows_dot_rows<T: Element, const K: usize>(
+    dst: &mut [T],
+    a: &[T],
+    b: &[T],
+    n: usize,
+    accumulate: bool,
+) {
+    let (a_rows, b_rows) = (a.as_chunks::<K>().0, b.as_chunks::<K>().0);
+    for (out_row, a_row) in dst.chunks_exact_mut(n).zip(a_rows) {
+        for (out, b_row) in out_row.iter_mut().zip(b_rows) {
+            let mut sum = T::zero();
+            for p in 0..K {
+                sum += a_row[p] * b_row[p];
+            }
+            *out = if accumulate { *out + sum } else { sum };
+        }
+    }
+}
+
+/// `dst (m×N) (+)= a·b`, `a` stored `m×k`, `b` stored `k×N`: each row of
+/// `dst` the rows of `b` weighted by a row of `a`.
+fn rows_times_matrix<T: Element, const N: usize>(
+    dst: &mut [T],
+    a: &[T],
+    b: &[T],
+    k: usize,
+    accumulate: bool,
+) {
+    let b_rows = b.as_chunks::<N>().0;
+    for (out_row, a_row) in dst.as_chunks_mut::<N>().0.iter_mut().zip(a.chunks_exact(k)) {
+        let sums = weighted_rows(a_row.iter(), b_rows);
+        store(out_row, sums, accumulate);
+    }
+}
+
+/// `dst (m×N) (+)= aᵀ·b`, `a` stored `k×m`, `b` stored `k×N`: row `i` of
+/// `dst` the rows of `b` weighted by column `i` of the stored `a`.
+fn columns_times_matrix<T: Element, const N: usize>(
+    dst: &mut [T],
+    a: &[T],
+    b: &[T],
+    m: usize,
+    accumulate: bool,
+) {
+    let b_rows = b.as_chunks::<N>().0;
+    for (i, out_row) in dst.as_chunks_mut::<N>().0.iter_mut().enumerate() {
+        let sums = weighted_rows(a.iter().skip(i).step_by(m), b_rows);
+        store(out_row, sums, accumulate);
+    }
+}
+
+/// `Σ_p weight_p · row_p`, added in order from zero.
+fn weighted_rows<'a, T: Element, const N: usize>(
+    weights: impl Iterator<Item = &'a T>,
+    rows: &[[T; N]],
+) -> [T; N] {
+    let mut sums = [T::zero(); N];
+    for (&weight, row) in weights.zip(rows) {
+        for j in 0..N {
+            sums[j] += weight * row[j];
+        }
+    }
+    sums
+}
+
+/// Writes `sums` into `out`, or adds them when `accumulate`.
+fn store<T: Element, const N: usize>(out: &mut [T; N], sums: [T; N], accumulate: bool) {
+    for j in 0..N {
+        out[j] = if accumulate {
+            out[j] + sums[j]
+        } else {
+            sums[j]
+        };
+    }
+}
+
+/// The triple loop through strides, for any layout and width.
+fn strided_product<T: Element>(
+    dst: &mut [T],
+    a: Operand<'_, T>,
+    b: Operand<'_, T>,
+    (m, k, n): (usize, usize, usize),
+    accumulate: bool,
+) {
+    // Strides (row, column) of op(a) and op(b) in their buffers.
+    let (a_rs, a_cs) = if a.transposed { (1, m) } else { (k, 1) };
+    let (b_rs, b_cs) = if b.transposed { (1, k) } else { (n, 1) };
     for i in 0..m {
         for j in 0..n {
             let mut sum = T::zero();
             for p in 0..k {
-                sum += a[i * a_rs + p * a_cs] * b[p * b_rs + j * b_cs];
+                sum += a.data[i * a_rs + p * a_cs] * b.data[p * b_rs + j * b_cs];
             }
             let out = &mut dst[i * n + j];
             *out = if accumulate { *out + sum } else { sum };
@@ -142,19 +272,8 @@ pub(crate) fn matmul_into<T: Element>(
         }
         return;
     }
-    // Strides (row, column) of op(a) and op(b) in their buffers.
-    let (a_rs, a_cs) = if a.transposed { (1, m) } else { (k, 1) };
-    let (b_rs, b_cs) = if b.transposed { (1, k) } else { (n, 1) };
     if m.saturating_mul(n).saturating_mul(k) <= SMALL_PRODUCT {
-        small_product(
-            dst,
-            a.data,
-            (a_rs, a_cs),
-            b.data,
-            (b_rs, b_cs),
-            (m, k, n),
-            accumulate,
-        );
+        small_product(dst, a, b, (m, k, n), accumulate);
         return;
     }
     let threads = rayon::current_num_threads();
@@ -249,6 +368,36 @@ mod tests {
                     (x - y).abs() < 1e-12,
                     "{m}×{k}×{n} ta={ta} tb={tb}: {x} vs {y}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn unrolled_loops_give_the_bits_of_the_strided_loop() {
+        for (m, k, n) in
+            (1..=3).flat_map(|m| (1..=9).flat_map(move |k| (1..=9).map(move |n| (m, k, n))))
+        {
+            let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.91).cos()).collect();
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                for accumulate in [false, true] {
+                    let a_op = Operand {
+                        data: &a[..],
+                        transposed: ta,
+                    };
+                    let b_op = Operand {
+                        data: &b[..],
+                        transposed: tb,
+                    };
+                    let start: Vec<f32> = (0..m * n).map(|i| i as f32 / 7.0).collect();
+                    let (mut fast, mut strided) = (start.clone(), start);
+                    small_product(&mut fast, a_op, b_op, (m, k, n), accumulate);
+                    strided_product(&mut strided, a_op, b_op, (m, k, n), accumulate);
+                    assert_eq!(
+                        fast, strided,
+                        "{m}×{k}×{n} ta={ta} tb={tb} accumulate={accumulate}"
+                    );
+                }
             }
         }
     }

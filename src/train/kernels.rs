@@ -26,7 +26,7 @@
 
 use crate::nn::Activation;
 use crate::tensor::Element;
-use crate::tensor::gemm::{Operand, matmul_into};
+use crate::tensor::gemm::{Operand, UNROLLED, matmul_into, unrolled};
 
 /// The elementwise function a fused step applies after a layer's product.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,9 +123,19 @@ pub fn linear_forward<T: Element>(
     shape: LinearShape,
 ) {
     match bias {
-        Some(bias) => out
-            .chunks_exact_mut(shape.outputs.max(1))
-            .for_each(|row| row.copy_from_slice(bias)),
+        Some(bias) => {
+            assert_eq!(bias.len(), shape.outputs, "bias length");
+            if shape.outputs <= UNROLLED {
+                // Element by element: a copy per row would call `memcpy`,
+                // which costs more than the copy on a tiny layer.
+                out.iter_mut()
+                    .zip(bias.iter().cycle())
+                    .for_each(|(out, &bias)| *out = bias);
+            } else {
+                out.chunks_exact_mut(shape.outputs)
+                    .for_each(|row| row.copy_from_slice(bias));
+            }
+        }
         None => out.fill(T::zero()),
     }
     matmul_into(
@@ -271,15 +281,32 @@ pub fn squared_error<T: Element, F: Fn(usize) -> T>(
     total / prediction.len() as f64
 }
 
-/// `sums[j] = Σ_r values[r, j]` for a row-major `values` of `sums.len()` columns.
+/// `sums[j] = Σ_r values[r, j]` for a row-major `values` of `sums.len()`
+/// columns, added in row order.
 #[multiversion::multiversion(targets = "simd")]
 fn column_sums<T: Element>(values: &[T], sums: &mut [T]) {
+    if (1..=UNROLLED).contains(&sums.len()) {
+        return unrolled!(sums.len(), narrow_column_sums(values, sums));
+    }
     sums.fill(T::zero());
-    for row in values.chunks_exact(sums.len()) {
+    for row in values.chunks_exact(sums.len().max(1)) {
         for (s, &v) in sums.iter_mut().zip(row) {
             *s += v;
         }
     }
+}
+
+/// [`column_sums`] of `W` columns, the sums kept in registers: row by
+/// row through memory, each addition would wait for the store of the one
+/// before.
+fn narrow_column_sums<T: Element, const W: usize>(values: &[T], sums: &mut [T]) {
+    let mut totals = [T::zero(); W];
+    for row in values.as_chunks::<W>().0 {
+        for j in 0..W {
+            totals[j] += row[j];
+        }
+    }
+    sums.copy_from_slice(&totals);
 }
 
 #[cfg(test)]

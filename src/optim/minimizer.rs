@@ -17,6 +17,13 @@ pub trait Objective {
     /// The parameters, always in the same order.
     fn params_mut(&mut self) -> Vec<&mut Param>;
 
+    /// Calls `visit` with [`Objective::params_mut`]'s list. An objective
+    /// that holds its parameters at hand can pass them without building a
+    /// list (what a first-order step uses, once per step).
+    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&mut [&mut Param])) {
+        visit(&mut self.params_mut());
+    }
+
     /// The loss at the parameters' current values and the gradients of one
     /// backward pass from it. A parameter without a gradient counts as a
     /// zero gradient.
@@ -112,7 +119,7 @@ pub trait Minimizer: Send {
 impl<O: Optimizer + Send + ?Sized> Minimizer for O {
     fn minimize_step(&mut self, objective: &mut dyn Objective) -> Result<f64, StepError> {
         let (loss, grads) = objective.evaluate();
-        self.step(&mut objective.params_mut(), &grads);
+        objective.visit_params_mut(&mut |params| self.step(params, &grads));
         Ok(loss)
     }
 

@@ -230,17 +230,20 @@ impl FusedNet {
         })
     }
 
-    /// The activation diagnostics of the model's layers on `inputs`, as
-    /// `probe_forward` measures them, from a forward pass computed as in
-    /// training (without recording); [`FusedNet::output`] then holds the
-    /// model's output.
-    pub(super) fn probe(&mut self, weights: Weights, inputs: &Tensor) -> Vec<LayerDiagnostic> {
-        let mut found = Vec::new();
+    /// Appends to `found` the activation diagnostics of the model's
+    /// layers on `inputs`, as `probe_forward` measures them, from a forward
+    /// pass computed as in training (without recording);
+    /// [`FusedNet::output`] then holds the model's output.
+    pub(super) fn probe(
+        &mut self,
+        weights: Weights,
+        inputs: &Tensor,
+        found: &mut Vec<LayerDiagnostic>,
+    ) {
         match self.dtype {
-            DType::F32 => self.forward::<f32>(weights, inputs, Some(&mut found)),
-            DType::F64 => self.forward::<f64>(weights, inputs, Some(&mut found)),
+            DType::F32 => self.forward::<f32>(weights, inputs, Some(found)),
+            DType::F64 => self.forward::<f64>(weights, inputs, Some(found)),
         }
-        found
     }
 
     /// The model's output from the last forward pass (row-major) and its
@@ -493,7 +496,7 @@ mod tests {
                 _ => Weights::Joined(&joined),
             };
             if step == 1 {
-                fused.probe(weights, x);
+                fused.probe(weights, x, &mut Vec::new());
             }
             let value = fused.evaluate(weights, x, targets, step == 1);
             let grads = fused.gradients(model);
@@ -587,7 +590,8 @@ mod tests {
             let net = model(6, layers, DType::F64, 5);
             let mut fused =
                 FusedNet::compile(&net, LossKind::CrossEntropy, &FitOptions::default()).unwrap();
-            let found = fused.probe(Weights::Model(&net), &x);
+            let mut found = Vec::new();
+            fused.probe(Weights::Model(&net), &x, &mut found);
             let output = Tensor::from_storage(fused.output().0.clone(), &[x.shape()[0], 3]);
             let (expected_output, expected) =
                 crate::no_grad(|| super::super::diagnostics::probe_forward(&net, &x));

@@ -510,7 +510,11 @@ fn fit_in_pool(
             }
             model.set_training(false);
             let train_loss = total / train.len().max(1) as f64;
-            let (val_loss, val_metric, activations) = match &validation {
+            // At most one diagnostic per layer: a Linear layer's gradient
+            // norm or an activation's measure.
+            let mut diagnostics = Vec::with_capacity(model.layers().len());
+            diagnostics.extend(grad_norms.means());
+            let (val_loss, val_metric) = match &validation {
                 Some((vx, vt, v)) => {
                     let (l, m, activations) = evaluate_tensors(
                         model,
@@ -520,7 +524,8 @@ fn fit_in_pool(
                         vt,
                         v,
                     );
-                    (Some(l), Some(m), activations)
+                    diagnostics.extend(activations);
+                    (Some(l), Some(m))
                 }
                 None => {
                     // The activation diagnostics then look at the first training rows.
@@ -531,19 +536,18 @@ fn fit_in_pool(
                             train.rows_tensor(&first, dtype)
                         }
                     });
-                    let activations = match fused.as_mut() {
+                    match fused.as_mut() {
                         Some(fused) => {
                             probed_batch =
                                 whole_set.as_ref().is_some_and(|(x, _)| x.id() == rows.id());
-                            fused.probe(weights_of(model, joined.as_ref()), rows)
+                            let weights = weights_of(model, joined.as_ref());
+                            fused.probe(weights, rows, &mut diagnostics);
                         }
-                        None => crate::no_grad(|| probe_forward(model, rows)).1,
-                    };
-                    (None, None, activations)
+                        None => diagnostics.extend(crate::no_grad(|| probe_forward(model, rows)).1),
+                    }
+                    (None, None)
                 }
             };
-            let mut diagnostics: Vec<LayerDiagnostic> =
-                grad_norms.means().chain(activations).collect();
             diagnostics.sort_by_key(|d| d.layer);
             let record = EpochRecord {
                 epoch,
@@ -684,6 +688,13 @@ impl Objective for BatchObjective<'_> {
         match self.joined.as_deref_mut() {
             Some(joined) => vec![joined.param_mut()],
             None => self.model.params_mut(),
+        }
+    }
+
+    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&mut [&mut Param])) {
+        match self.joined.as_deref_mut() {
+            Some(joined) => visit(&mut [joined.param_mut()]),
+            None => visit(&mut self.model.params_mut()),
         }
     }
 
@@ -856,7 +867,8 @@ fn probe(
 ) -> (Tensor, Vec<LayerDiagnostic>) {
     match fused {
         Some((fused, joined)) => {
-            let activations = fused.probe(weights_of(model, joined), x);
+            let mut activations = Vec::new();
+            fused.probe(weights_of(model, joined), x, &mut activations);
             let (output, width) = fused.output();
             let output = Tensor::from_storage(output.clone(), &[x.shape()[0], width]);
             (output, activations)

@@ -8,8 +8,11 @@
 //! - `gemm/{shape}`: the products of W3 and W4 steps as the fused layers
 //!   call them (`x·Wᵀ` forward; `δᵀ·x` and `δ·W` backward), 2 flops per
 //!   multiply-add; the forward product with `Wᵀ` stored row-major, to
-//!   show what the transposed read costs; and the forward product through
-//!   the `gemm` crate, nabla's backend before `faer`.
+//!   show what the transposed read costs; the forward product through
+//!   the `gemm` crate, nabla's backend before `faer`; and the forward
+//!   product on a thread of rayon's pool, as `fit` calls it, through
+//!   nabla (one block of columns per thread) and through faer's own
+//!   parallel split.
 //! - `kernels/{W1..W4}/{stage}: …`: each kernel of a fused step on the
 //!   workload's sizes, by stage (a Linear layer and its activation,
 //!   from 0): every layer's forward (`x·Wᵀ` onto the bias; 2 flops per
@@ -221,6 +224,23 @@ fn bench_gemm(c: &mut Criterion) {
         group.bench_function(format!("{shape}/forward x·Wt, gemm 0.19"), |b| {
             b.iter(|| gemm_forward(&mut out, &x32, &w32, (rows, inputs, outputs)))
         });
+        // On a pool thread, as `fit` calls it: nabla's product, which cuts
+        // a wide product into one block of columns per thread, against
+        // faer's own parallel split of the same product.
+        let layer = LinearShape {
+            rows,
+            inputs,
+            outputs,
+        };
+        group.bench_function(format!("{shape}/forward x·Wt, in pool"), |b| {
+            b.iter_custom(|iters| {
+                in_pool(iters, || linear_forward(&mut out, &x32, &w32, None, layer))
+            })
+        });
+        group.bench_function(
+            format!("{shape}/forward x·Wt, in pool, faer's split"),
+            |b| b.iter_custom(|iters| in_pool(iters, || faer_forward(&mut out, &x32, &w32, layer))),
+        );
         group.bench_function(format!("{shape}/weight grad dt·x"), |b| {
             b.iter(|| black_box(&delta).matmul_t(&x, true, false))
         });
@@ -229,6 +249,26 @@ fn bench_gemm(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// `out = x · wᵀ` through faer's own parallel product on every thread
+/// (zeroed, then accumulated onto, as [`linear_forward`] does).
+fn faer_forward(out: &mut [f32], x: &[f32], w: &[f32], shape: LinearShape) {
+    use faer::{Accum, MatMut, MatRef, Par};
+    let LinearShape {
+        rows,
+        inputs,
+        outputs,
+    } = shape;
+    out.fill(0.0);
+    faer::linalg::matmul::matmul(
+        MatMut::from_row_major_slice_mut(out, rows, outputs),
+        Accum::Add,
+        MatRef::from_row_major_slice(x, rows, inputs),
+        MatRef::from_row_major_slice(w, outputs, inputs).transpose(),
+        1.0,
+        Par::rayon(rayon::current_num_threads()),
+    );
 }
 
 /// `out (rows×outputs) = x · wᵀ` through `gemm` 0.19 on every thread, with

@@ -205,9 +205,10 @@ fn sign<T: Element>(x: T) -> T {
     }
 }
 
-/// `1/(1 + e⁻ˣ)`, as the sigmoid op computes it.
+/// `1/(1 + e⁻ˣ)`, as the sigmoid op computes it (and the fused steps).
+#[inline(always)]
 pub(crate) fn sigmoid<T: Element>(x: T) -> T {
-    T::one() / (T::one() + (-x).exp())
+    T::one() / (T::one() + (-x).exp_inline())
 }
 
 /// Φ(x), the standard normal CDF, via `erf` (exact GELU, PyTorch's default).

@@ -130,6 +130,9 @@ pub trait Element:
     fn slice_mut(storage: &mut Storage) -> Option<&mut [Self]>;
     /// Converts an `f64` constant (exact for f64, rounded for f32).
     fn c(value: f64) -> Self;
+    /// `eˣ` without a library call for f32 (within 1 ulp), so that loops
+    /// over it vectorize; the library's `exp` for f64.
+    fn exp_inline(self) -> Self;
 }
 
 impl Element for f32 {
@@ -152,6 +155,10 @@ impl Element for f32 {
     fn c(value: f64) -> Self {
         value as f32
     }
+    #[inline(always)]
+    fn exp_inline(self) -> Self {
+        super::exp::exp_f32(self)
+    }
 }
 
 impl Element for f64 {
@@ -173,6 +180,10 @@ impl Element for f64 {
     }
     fn c(value: f64) -> Self {
         value
+    }
+    #[inline(always)]
+    fn exp_inline(self) -> Self {
+        self.exp()
     }
 }
 

@@ -16,6 +16,7 @@
 
 mod create;
 mod element;
+pub(crate) mod exp;
 pub(crate) mod gemm;
 mod interop;
 mod random;

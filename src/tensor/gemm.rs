@@ -95,8 +95,9 @@ macro_rules! blocked_product {
 
 /// A parallel product at least this many columns wide per thread is cut
 /// into one block of columns per thread, each multiplied on its own
-/// thread: on the reference workloads' products this runs 4–9 % faster
-/// than faer's own parallel split (`benches/README.md`).
+/// thread: on the reference workloads' forward products this beats faer's
+/// own parallel split (`cargo bench --bench workloads -- "in pool"`,
+/// figures in `benches/README.md`).
 const SPLIT_COLUMNS: usize = 128;
 blocked_product!(f32);
 blocked_product!(f64);

@@ -59,7 +59,7 @@ mod tests {
                 val_metric: None,
                 lr: 0.1,
                 train_metric: None,
-                diagnostics: Vec::new(),
+                diagnostics: Default::default(),
             },
             EpochRecord {
                 epoch: 2,
@@ -68,7 +68,7 @@ mod tests {
                 val_metric: Some(0.9),
                 lr: 0.1,
                 train_metric: Some(0.95),
-                diagnostics: vec![
+                diagnostics: smallvec::smallvec![
                     diagnostic(0, DiagnosticKind::GradNorm, 1.5),
                     diagnostic(1, DiagnosticKind::DeadRelu, 0.125),
                 ],

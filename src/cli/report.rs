@@ -440,7 +440,7 @@ mod tests {
             val_metric: Some(0.5),
             lr: 0.001,
             train_metric: Some(0.5),
-            diagnostics: vec![
+            diagnostics: smallvec::smallvec![
                 LayerDiagnostic {
                     layer: 0,
                     kind: DiagnosticKind::GradNorm,

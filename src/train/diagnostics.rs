@@ -12,7 +12,7 @@
 //!     val_metric: None,
 //!     lr: 0.1,
 //!     train_metric: None,
-//!     diagnostics: Vec::new(),
+//!     diagnostics: Default::default(),
 //! };
 //! let history = [
 //!     record(1, 0.9, 0.8),
@@ -26,6 +26,7 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use super::EpochRecord;
 use crate::autograd::Gradients;
@@ -63,6 +64,12 @@ impl DiagnosticKind {
         }
     }
 }
+
+/// An epoch's diagnostics, one per layer measured. Held in the record
+/// itself up to four (a network of two Linear layers and two
+/// activations), so that an epoch of a small network allocates nothing
+/// for them; a slice for reading.
+pub type LayerDiagnostics = SmallVec<[LayerDiagnostic; 4]>;
 
 /// One measurement of one layer after an epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -200,8 +207,8 @@ pub(super) fn weight_grad_norms<'a>(
 /// The model's output for `x`, computed layer by layer exactly as
 /// [`Module::forward`] does, with the activation diagnostics of the
 /// layers on the way. Run it without recording (inside `no_grad`).
-pub(super) fn probe_forward(model: &Sequential, x: &Tensor) -> (Tensor, Vec<LayerDiagnostic>) {
-    let mut found = Vec::new();
+pub(super) fn probe_forward(model: &Sequential, x: &Tensor) -> (Tensor, LayerDiagnostics) {
+    let mut found = LayerDiagnostics::new();
     let mut h = x.clone();
     for (layer, module) in model.layers().iter().enumerate() {
         let output = module.forward(&h);
@@ -259,7 +266,7 @@ mod tests {
             val_metric: None,
             lr: 0.1,
             train_metric: None,
-            diagnostics: Vec::new(),
+            diagnostics: Default::default(),
         }
     }
 
@@ -329,7 +336,7 @@ mod tests {
         let (output, found) = crate::no_grad(|| probe_forward(&model, &x));
         assert_eq!(output.to_vec::<f64>(), model.forward(&x).to_vec::<f64>());
         assert_eq!(
-            found,
+            found[..],
             [LayerDiagnostic {
                 layer: 1,
                 kind: DiagnosticKind::DeadRelu,

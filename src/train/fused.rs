@@ -22,7 +22,8 @@ use crate::nn::{Linear, Module, Sequential};
 use crate::tensor::{DType, Element, Storage, Tensor};
 
 use super::diagnostics::{
-    DiagnosticKind, LayerDiagnostic, SIGMOID_SATURATION, TANH_SATURATION, sum_of_squares,
+    DiagnosticKind, LayerDiagnostic, LayerDiagnostics, SIGMOID_SATURATION, TANH_SATURATION,
+    sum_of_squares,
 };
 use super::kernels::{
     LinearShape, Pointwise, linear_backward, linear_forward, softmax_cross_entropy, squared_error,
@@ -238,7 +239,7 @@ impl FusedNet {
         &mut self,
         weights: Weights,
         inputs: &Tensor,
-        found: &mut Vec<LayerDiagnostic>,
+        found: &mut LayerDiagnostics,
     ) {
         match self.dtype {
             DType::F32 => self.forward::<f32>(weights, inputs, Some(found)),
@@ -260,7 +261,7 @@ impl FusedNet {
         &mut self,
         weights: Weights,
         inputs: &Tensor,
-        mut diagnostics: Option<&mut Vec<LayerDiagnostic>>,
+        mut diagnostics: Option<&mut LayerDiagnostics>,
     ) {
         let rows = inputs.shape()[0];
         let x = inputs.as_slice::<T>();
@@ -496,7 +497,7 @@ mod tests {
                 _ => Weights::Joined(&joined),
             };
             if step == 1 {
-                fused.probe(weights, x, &mut Vec::new());
+                fused.probe(weights, x, &mut LayerDiagnostics::new());
             }
             let value = fused.evaluate(weights, x, targets, step == 1);
             let grads = fused.gradients(model);
@@ -590,7 +591,7 @@ mod tests {
             let net = model(6, layers, DType::F64, 5);
             let mut fused =
                 FusedNet::compile(&net, LossKind::CrossEntropy, &FitOptions::default()).unwrap();
-            let mut found = Vec::new();
+            let mut found = LayerDiagnostics::new();
             fused.probe(Weights::Model(&net), &x, &mut found);
             let output = Tensor::from_storage(fused.output().0.clone(), &[x.shape()[0], 3]);
             let (expected_output, expected) =

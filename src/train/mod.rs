@@ -187,8 +187,8 @@ mod snapshot;
 
 pub use checkpoint::{BestWeights, CheckpointError, CheckpointOptions, FitCheckpoint};
 pub use diagnostics::{
-    DiagnosticKind, LayerDiagnostic, OVERFIT_EPOCHS, PROBE_ROWS, SIGMOID_SATURATION,
-    TANH_SATURATION, best_epoch, overfitting_epoch,
+    DiagnosticKind, LayerDiagnostic, LayerDiagnostics, OVERFIT_EPOCHS, PROBE_ROWS,
+    SIGMOID_SATURATION, TANH_SATURATION, best_epoch, overfitting_epoch,
 };
 
 use diagnostics::{GradNormMeans, probe_forward, weight_grad_norms};
@@ -278,7 +278,7 @@ pub struct EpochRecord {
     /// layers' gradient norms and the ReLU, sigmoid and tanh layers' dead
     /// or saturated fractions (see [`DiagnosticKind`]).
     #[serde(default)]
-    pub diagnostics: Vec<LayerDiagnostic>,
+    pub diagnostics: LayerDiagnostics,
 }
 
 /// Why training stopped.
@@ -512,7 +512,7 @@ fn fit_in_pool(
             let train_loss = total / train.len().max(1) as f64;
             // At most one diagnostic per layer: a Linear layer's gradient
             // norm or an activation's measure.
-            let mut diagnostics = Vec::with_capacity(model.layers().len());
+            let mut diagnostics = LayerDiagnostics::new();
             diagnostics.extend(grad_norms.means());
             let (val_loss, val_metric) = match &validation {
                 Some((vx, vt, v)) => {
@@ -864,10 +864,10 @@ fn probe(
     model: &Sequential,
     fused: Option<(&mut FusedNet, Option<&JoinedParams>)>,
     x: &Tensor,
-) -> (Tensor, Vec<LayerDiagnostic>) {
+) -> (Tensor, LayerDiagnostics) {
     match fused {
         Some((fused, joined)) => {
-            let mut activations = Vec::new();
+            let mut activations = LayerDiagnostics::new();
             fused.probe(weights_of(model, joined), x, &mut activations);
             let (output, width) = fused.output();
             let output = Tensor::from_storage(output.clone(), &[x.shape()[0], width]);
@@ -884,7 +884,7 @@ fn evaluate_tensors(
     x: &Tensor,
     targets: &BatchTargets,
     data: &Dataset,
-) -> (f64, f64, Vec<LayerDiagnostic>) {
+) -> (f64, f64, LayerDiagnostics) {
     crate::no_grad(|| {
         let (output, activations) = probe(model, fused, x);
         let value = loss.of(&output, targets).item();

@@ -175,13 +175,19 @@ pub struct Gradients {
 }
 
 /// Up to this many gradients computed outside the tape are kept in a list
-/// searched in order, which allocates nothing and beats hashing.
+/// searched in order, which beats hashing.
 const FEW_GRADIENTS: usize = 8;
+
+/// Up to this many of those are held inline, allocating nothing (a fused
+/// step on joined parameters has one gradient). More would make every
+/// `Gradients` larger, and each move of one a call to `memcpy`: on a tiny
+/// network's step, several percent.
+type FewGradients = SmallVec<[(TensorId, Tensor); 4]>;
 
 /// Where [`Gradients`] keeps its tensors.
 enum GradientStore {
     /// A few, by the id of their tensor, searched in order.
-    Few(SmallVec<[(TensorId, Tensor); FEW_GRADIENTS]>),
+    Few(FewGradients),
     /// Any number (a backward pass), hashed by tensor id.
     Many(IdMap<Tensor>),
 }
@@ -243,7 +249,7 @@ impl Gradients {
     /// Gradients computed outside the tape, by the id of their tensor
     /// (each id once).
     pub(crate) fn from_pairs(pairs: impl IntoIterator<Item = (TensorId, Tensor)>) -> Gradients {
-        let few: SmallVec<[(TensorId, Tensor); FEW_GRADIENTS]> = pairs.into_iter().collect();
+        let few: FewGradients = pairs.into_iter().collect();
         let store = if few.len() <= FEW_GRADIENTS {
             GradientStore::Few(few)
         } else {

@@ -132,19 +132,24 @@ pub fn overfitting_epoch(history: &[EpochRecord]) -> Option<usize> {
 #[multiversion::multiversion(targets = "simd")]
 pub(super) fn sum_of_squares<T: Element>(values: &[T]) -> f64 {
     const LANES: usize = 16;
-    let mut partial = [0.0f64; LANES];
     let chunks = values.chunks_exact(LANES);
     let rest = chunks.remainder();
+    let tail: f64 = rest
+        .iter()
+        .map(|x| x.to_f64().expect("floats convert").powi(2))
+        .sum();
+    if values.len() < LANES {
+        // The partial sums would all be zero: the same value, without
+        // their chain of sixteen additions.
+        return tail;
+    }
+    let mut partial = [0.0f64; LANES];
     for chunk in chunks {
         for (p, x) in partial.iter_mut().zip(chunk) {
             let x = x.to_f64().expect("floats convert");
             *p += x * x;
         }
     }
-    let tail: f64 = rest
-        .iter()
-        .map(|x| x.to_f64().expect("floats convert").powi(2))
-        .sum();
     partial.iter().sum::<f64>() + tail
 }
 
@@ -257,6 +262,19 @@ mod tests {
     use super::*;
     use crate::nn::{Linear, Module};
     use crate::{DType, Rng};
+
+    #[test]
+    fn sums_of_squares_short_and_long() {
+        // Short: the terms added in order, exactly.
+        let short = [3.0f32, -4.0, 0.5];
+        assert_eq!(sum_of_squares(&short), 9.0 + 16.0 + 0.25);
+        assert_eq!(sum_of_squares::<f64>(&[]), 0.0);
+        // Long: sixteen partial sums and a tail, within rounding of the
+        // ordered sum.
+        let long: Vec<f64> = (0..37).map(|i| (i as f64 * 0.37).sin()).collect();
+        let ordered: f64 = long.iter().map(|x| x * x).sum();
+        assert!((sum_of_squares(&long) - ordered).abs() < 1e-12 * ordered);
+    }
 
     fn record(epoch: usize, train: f64, val: Option<f64>) -> EpochRecord {
         EpochRecord {

@@ -28,6 +28,16 @@ pub trait Objective {
     /// backward pass from it. A parameter without a gradient counts as a
     /// zero gradient.
     fn evaluate(&mut self) -> (f64, Gradients);
+
+    /// One first-order step: evaluates the loss and its gradients, calls
+    /// `step` with the parameters and those gradients, and returns the
+    /// loss. An objective that keeps its gradients from one evaluation to
+    /// the next can lend them here instead of handing over a copy.
+    fn step_first_order(&mut self, step: &mut dyn FnMut(&mut [&mut Param], &Gradients)) -> f64 {
+        let (loss, grads) = self.evaluate();
+        self.visit_params_mut(&mut |params| step(params, &grads));
+        loss
+    }
 }
 
 /// Parameters and a closure over them as an [`Objective`] (what
@@ -118,9 +128,7 @@ pub trait Minimizer: Send {
 
 impl<O: Optimizer + Send + ?Sized> Minimizer for O {
     fn minimize_step(&mut self, objective: &mut dyn Objective) -> Result<f64, StepError> {
-        let (loss, grads) = objective.evaluate();
-        objective.visit_params_mut(&mut |params| self.step(params, &grads));
-        Ok(loss)
+        Ok(objective.step_first_order(&mut |params, grads| self.step(params, grads)))
     }
 
     fn lr(&self) -> f64 {

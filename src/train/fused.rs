@@ -197,6 +197,12 @@ impl FusedNet {
         &self.grads
     }
 
+    /// The buffer of [`FusedNet::joined_gradients`], which the next
+    /// evaluation overwrites, to be exchanged for another of its size.
+    pub(super) fn gradient_buffer_mut(&mut self) -> &mut Tensor {
+        &mut self.grads
+    }
+
     /// The gradients of the last evaluation, one per parameter of `model`
     /// (the model the network was compiled from).
     pub(super) fn gradients(&self, model: &Sequential) -> Gradients {

@@ -7,6 +7,7 @@
 //! when something reads them (the best weights, a checkpoint) and when
 //! training ends.
 
+use crate::autograd::Gradients;
 use crate::nn::{Module, Param, Sequential};
 use crate::optim::Minimizer;
 use crate::tensor::{Storage, Tensor};
@@ -14,6 +15,10 @@ use crate::tensor::{Storage, Tensor};
 /// The joined parameter of a model (in [`Module::params_mut`] order).
 pub(super) struct JoinedParams {
     param: Param,
+    /// The joined parameter's gradient from the last fused step, kept from
+    /// step to step and lent to the optimizer: no step copies a handle to
+    /// it (an atomic count, twice per step).
+    grads: Gradients,
 }
 
 impl JoinedParams {
@@ -34,9 +39,32 @@ impl JoinedParams {
         let values = Storage::concatenate(dtype, parts.iter().map(|p| p.storage()));
         let len = values.len();
         let param = Param::new(Tensor::from_storage(values, &[len]));
+        let grads = Gradients::from_pairs([(param.id(), Tensor::zeros(&[len], dtype))]);
         states
             .join(&parts, &param)
-            .then_some(JoinedParams { param })
+            .then_some(JoinedParams { param, grads })
+    }
+
+    /// Takes `gradient` (a fused step's buffer, in the joined layout) as the
+    /// joined parameter's gradient, and leaves the buffer of the one before
+    /// in its place, to be written by the next step.
+    pub(super) fn take_gradient(&mut self, gradient: &mut Tensor) {
+        let held = self
+            .grads
+            .get_mut(&self.param)
+            .expect("the joined parameter has a gradient");
+        assert_eq!(
+            held.shape(),
+            gradient.shape(),
+            "a gradient in the joined layout"
+        );
+        std::mem::swap(held, gradient);
+    }
+
+    /// The joined parameter and its gradient (see
+    /// [`JoinedParams::take_gradient`]), for the optimizer to step.
+    pub(super) fn param_and_gradients(&mut self) -> (&mut Param, &mut Gradients) {
+        (&mut self.param, &mut self.grads)
     }
 
     /// The joined parameter.

@@ -699,17 +699,10 @@ impl Objective for BatchObjective<'_> {
     }
 
     fn evaluate(&mut self) -> (f64, Gradients) {
-        let first = self.entry_loss.is_none();
-        let (entry_loss, cost, mut grads) = match self.fused.as_deref_mut() {
-            Some(fused) => {
-                let forward_done = std::mem::take(&mut self.forward_done);
-                let weights = weights_of(self.model, self.joined.as_deref());
-                let loss = fused.evaluate(weights, self.inputs, self.targets, forward_done);
-                if first {
-                    let (output, width) = fused.output();
-                    self.metric.add(output, width, self.targets);
-                    self.grad_norms.add(fused.weight_grad_norms());
-                }
+        let (cost, mut grads) = match self.fused.is_some() {
+            true => {
+                let loss = self.fused_loss();
+                let fused = self.fused.as_deref().expect("a fused network");
                 let grads = match self.joined.as_deref() {
                     Some(joined) => Gradients::from_pairs([(
                         joined.param().id(),
@@ -717,29 +710,26 @@ impl Objective for BatchObjective<'_> {
                     )]),
                     None => fused.gradients(self.model),
                 };
-                (loss, loss, grads)
+                (loss, grads)
             }
-            None => {
+            false => {
+                let first = self.entry_loss.is_none();
                 let output = self.model.forward(self.inputs);
                 let cost = self.loss.of(&output, self.targets);
                 if first {
                     self.metric
                         .add(output.storage(), output.shape()[1], self.targets);
+                    self.entry_loss = Some(cost.item());
                 }
-                let entry_loss = cost.item();
                 let cost = penalized(cost, self.model, self.options);
                 let grads = cost.backward();
                 if first {
                     self.grad_norms.add(weight_grad_norms(self.model, &grads));
                 }
-                (entry_loss, cost.item(), grads)
+                (cost.item(), grads)
             }
         };
-        if first {
-            self.entry_loss = Some(entry_loss);
-        }
-        let options = self.options;
-        if options.clip_norm.is_some() || options.clip_value.is_some() {
+        if clips(self.options) {
             let params: Vec<&Param> = match self.joined.as_deref() {
                 Some(joined) => vec![joined.param()],
                 None => self
@@ -749,14 +739,66 @@ impl Objective for BatchObjective<'_> {
                     .map(|(_, p)| p)
                     .collect(),
             };
-            if let Some(max) = options.clip_norm {
-                clip_grad_norm(&mut grads, &params, max, 2.0);
-            }
-            if let Some(v) = options.clip_value {
-                clip_grad_value(&mut grads, &params, v);
-            }
+            clip(self.options, &mut grads, &params);
         }
         (cost, grads)
+    }
+
+    /// With fused steps on the joined parameters, the gradient is the one
+    /// the joined parameters keep, lent to the optimizer; otherwise as
+    /// [`Objective::evaluate`].
+    fn step_first_order(&mut self, step: &mut dyn FnMut(&mut [&mut Param], &Gradients)) -> f64 {
+        if self.fused.is_none() || self.joined.is_none() {
+            let (loss, grads) = self.evaluate();
+            self.visit_params_mut(&mut |params| step(params, &grads));
+            return loss;
+        }
+        let loss = self.fused_loss();
+        let fused = self.fused.as_deref_mut().expect("a fused network");
+        let joined = self.joined.as_deref_mut().expect("joined parameters");
+        joined.take_gradient(fused.gradient_buffer_mut());
+        let (param, grads) = joined.param_and_gradients();
+        if clips(self.options) {
+            clip(self.options, grads, &[param]);
+        }
+        step(&mut [param], grads);
+        loss
+    }
+}
+
+impl BatchObjective<'_> {
+    /// The fused network's loss on the batch, its gradients then in the
+    /// network's buffer. The step's first evaluation also records the
+    /// loss where the step starts and adds the batch's outputs and
+    /// gradient norms to the epoch's.
+    fn fused_loss(&mut self) -> f64 {
+        let fused = self.fused.as_deref_mut().expect("a fused network");
+        let forward_done = std::mem::take(&mut self.forward_done);
+        let weights = weights_of(self.model, self.joined.as_deref());
+        let loss = fused.evaluate(weights, self.inputs, self.targets, forward_done);
+        if self.entry_loss.is_none() {
+            let (output, width) = fused.output();
+            self.metric.add(output, width, self.targets);
+            self.grad_norms.add(fused.weight_grad_norms());
+            self.entry_loss = Some(loss);
+        }
+        loss
+    }
+}
+
+/// Whether the options clip gradients.
+fn clips(options: &FitOptions) -> bool {
+    options.clip_norm.is_some() || options.clip_value.is_some()
+}
+
+/// Clips `grads` of `params` as the options say: by their joint 2-norm,
+/// then by value.
+fn clip(options: &FitOptions, grads: &mut Gradients, params: &[&Param]) {
+    if let Some(max) = options.clip_norm {
+        clip_grad_norm(grads, params, max, 2.0);
+    }
+    if let Some(v) = options.clip_value {
+        clip_grad_value(grads, params, v);
     }
 }
 

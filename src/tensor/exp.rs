@@ -27,7 +27,8 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     // NaN passes the clamp; the infinities become the ends of the range,
     // whose results round to 0 and to infinity.
     let x = x.clamp(LOWEST, HIGHEST);
-    let n = (x * std::f32::consts::LOG2_E + ROUNDER) - ROUNDER;
+    let rounded = x * std::f32::consts::LOG2_E + ROUNDER;
+    let n = rounded - ROUNDER;
     let r = x - n * LN2_HIGH - n * LN2_LOW;
     let p = 1.987_569_2e-4_f32;
     let p = p * r + 1.398_2e-3;
@@ -38,16 +39,20 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     let er = p * r * r + r + 1.0;
     // 2ⁿ in two factors, each a normal float even where 2ⁿ is not (n
     // runs from −150 to 129): the result is then rounded once, also where
-    // it is subnormal or overflows.
-    let n = n as i32;
-    let half = n / 2;
+    // it is subnormal or overflows. The integer n is read from the low
+    // mantissa bits of `rounded` and halved by a shift: a saturating
+    // conversion to an integer and a division would each be done one lane
+    // at a time, even in a loop compiled for AVX-512.
+    let n = (rounded.to_bits() as i32).wrapping_sub(ROUNDER.to_bits() as i32);
+    let half = n >> 1;
     er * power_of_two(half) * power_of_two(n - half)
 }
 
-/// `2ᵏ` for `k` in −126..=127, from its exponent bits.
+/// `2ᵏ` for `k` in −126..=127, from its exponent bits (for the meaningless
+/// `k` of a NaN, whatever they make: the NaN is in `er` already).
 #[inline(always)]
 fn power_of_two(k: i32) -> f32 {
-    f32::from_bits(((k + 127) as u32) << 23)
+    f32::from_bits((k.wrapping_add(127) as u32) << 23)
 }
 
 #[cfg(test)]

@@ -82,6 +82,27 @@ mod tests {
     }
 
     #[test]
+    fn reading_n_from_the_bits_gives_the_converted_integer() {
+        // n as the rounding leaves it in the mantissa, against n converted
+        // and halved by a division, on every 251st f32 of the clamped range.
+        for bits in (0..=u32::MAX).step_by(251) {
+            let x = f32::from_bits(bits).clamp(LOWEST, HIGHEST);
+            if x.is_nan() {
+                continue;
+            }
+            let rounded = x * std::f32::consts::LOG2_E + ROUNDER;
+            let n = (rounded.to_bits() as i32).wrapping_sub(ROUNDER.to_bits() as i32);
+            let converted = (rounded - ROUNDER) as i32;
+            assert_eq!(n, converted, "x = {x}");
+            assert_eq!(
+                power_of_two(n >> 1) * power_of_two(n - (n >> 1)),
+                power_of_two(converted / 2) * power_of_two(converted - converted / 2),
+                "x = {x}"
+            );
+        }
+    }
+
+    #[test]
     fn the_ends_of_the_range_and_the_special_values() {
         assert_eq!(exp_f32(0.0), 1.0);
         assert_eq!(exp_f32(1.0), std::f32::consts::E);

@@ -391,3 +391,24 @@ impl fmt::Debug for Tensor {
         f.write_str(")")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_update_copies_only_what_another_handle_still_reads() {
+        let mut w = Tensor::from_vec(vec![1.0f64, 2.0], &[2]);
+        // A second handle (as a recorded graph holds one): the update copies.
+        let kept = w.clone();
+        w.update_data::<f64>(|v| v[0] = 5.0);
+        assert_eq!(kept.to_vec::<f64>(), [1.0, 2.0]);
+        assert_eq!(w.to_vec::<f64>(), [5.0, 2.0]);
+        assert_eq!(w.id(), kept.id());
+        // The only handle now: updated in place, in the same buffer.
+        let before: *const Storage = w.storage();
+        w.update_data::<f64>(|v| v[1] = 7.0);
+        assert_eq!(w.to_vec::<f64>(), [5.0, 7.0]);
+        assert!(std::ptr::eq(before, w.storage()));
+    }
+}

@@ -93,6 +93,8 @@ pub use schedule::{ReduceOnPlateau, Schedule};
 pub use sgd::Sgd;
 pub use spec::OptimizerSpec;
 
+use smallvec::SmallVec;
+
 use crate::autograd::Gradients;
 use crate::nn::Param;
 use crate::tensor::{DType, Element, IdMap, Storage, Tensor};
@@ -418,7 +420,9 @@ fn update_typed<T: Element, R: UpdateRule>(
     state: &mut ParamState,
 ) {
     let grad = grad.as_slice::<T>();
-    let mut buffers: Vec<&mut [T]> = state
+    // Inline: the rules keep at most three buffers (Adam with AMSGrad), and
+    // a list on the heap would be an allocation per parameter and step.
+    let mut buffers: SmallVec<[&mut [T]; 3]> = state
         .buffers
         .iter_mut()
         .map(|b| T::slice_mut(b).expect("buffers have the parameter's dtype"))

@@ -699,35 +699,31 @@ impl Objective for BatchObjective<'_> {
     }
 
     fn evaluate(&mut self) -> (f64, Gradients) {
-        let (cost, mut grads) = match self.fused.is_some() {
-            true => {
-                let loss = self.fused_loss();
-                let fused = self.fused.as_deref().expect("a fused network");
-                let grads = match self.joined.as_deref() {
-                    Some(joined) => Gradients::from_pairs([(
-                        joined.param().id(),
-                        fused.joined_gradients().clone(),
-                    )]),
-                    None => fused.gradients(self.model),
-                };
-                (loss, grads)
-            }
-            false => {
-                let first = self.entry_loss.is_none();
-                let output = self.model.forward(self.inputs);
-                let cost = self.loss.of(&output, self.targets);
-                if first {
-                    self.metric
-                        .add(output.storage(), output.shape()[1], self.targets);
-                    self.entry_loss = Some(cost.item());
+        let (cost, mut grads) = if self.fused.is_some() {
+            let loss = self.fused_loss();
+            let fused = self.fused.as_deref().expect("a fused network");
+            let grads = match self.joined.as_deref() {
+                Some(joined) => {
+                    Gradients::from_pairs([(joined.param().id(), fused.joined_gradients().clone())])
                 }
-                let cost = penalized(cost, self.model, self.options);
-                let grads = cost.backward();
-                if first {
-                    self.grad_norms.add(weight_grad_norms(self.model, &grads));
-                }
-                (cost.item(), grads)
+                None => fused.gradients(self.model),
+            };
+            (loss, grads)
+        } else {
+            let first = self.entry_loss.is_none();
+            let output = self.model.forward(self.inputs);
+            let cost = self.loss.of(&output, self.targets);
+            if first {
+                self.metric
+                    .add(output.storage(), output.shape()[1], self.targets);
+                self.entry_loss = Some(cost.item());
             }
+            let cost = penalized(cost, self.model, self.options);
+            let grads = cost.backward();
+            if first {
+                self.grad_norms.add(weight_grad_norms(self.model, &grads));
+            }
+            (cost.item(), grads)
         };
         if clips(self.options) {
             let params: Vec<&Param> = match self.joined.as_deref() {

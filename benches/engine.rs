@@ -3,6 +3,12 @@
 //! - `xor/{f32,f64}`: the 2-3-1 sigmoid network on the 4 XOR rows. The
 //!   arithmetic is a few hundred flops, so the time is the tape's own cost:
 //!   allocating outputs, recording nodes, ordering and walking the graph.
+//! - `xor/10,000 steps written out`: W1's whole training loop (10,000
+//!   SGD steps of the 2-3-1 network on the 4 rows, squared error) written
+//!   by hand for its fixed shapes: straight-line arithmetic over arrays,
+//!   no checks, no records, no diagnostics. Not nabla's code: the floor
+//!   that code generated for those shapes could reach, to set `nabla
+//!   bench W1` and JAX's compiled loop against.
 //! - `mlp/f32`: a 784-256-10 ReLU network on a batch of 128 with a softmax
 //!   cross-entropy loss (`log_softmax` + `gather`), where the GEMMs should
 //!   dominate. Throughput is the conventional 6·batch·Σ in·out flops, so
@@ -56,9 +62,60 @@ impl Xor {
     }
 }
 
+/// W1's training loop written out for the 2-3-1 shapes (see the module
+/// documentation); returns the mean squared error of the last step.
+fn xor_steps_written_out(steps: usize) -> f32 {
+    const X: [[f32; 2]; 4] = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
+    const Y: [f32; 4] = [0.0, 1.0, 1.0, 0.0];
+    const LR: f32 = 0.5;
+    let sigmoid = |z: f32| 1.0 / (1.0 + (-z).exp());
+    let (mut w1, mut b1) = (
+        [[0.5f32, -0.4], [0.3, 0.8], [-0.6, 0.2]],
+        [0.1f32, -0.1, 0.0],
+    );
+    let (mut w2, mut b2) = ([0.7f32, -0.5, 0.4], 0.05f32);
+    let mut loss = 0.0;
+    for _ in 0..steps {
+        let (mut gw1, mut gb1) = ([[0.0f32; 2]; 3], [0.0f32; 3]);
+        let (mut gw2, mut gb2) = ([0.0f32; 3], 0.0f32);
+        loss = 0.0;
+        for (x, y) in X.iter().zip(Y) {
+            let h: [f32; 3] =
+                std::array::from_fn(|j| sigmoid(b1[j] + w1[j][0] * x[0] + w1[j][1] * x[1]));
+            let out = sigmoid(b2 + w2[0] * h[0] + w2[1] * h[1] + w2[2] * h[2]);
+            let diff = out - y;
+            loss += diff * diff;
+            let delta = (diff + diff) / 4.0 * (out * (1.0 - out));
+            gb2 += delta;
+            for j in 0..3 {
+                gw2[j] += delta * h[j];
+                let below = delta * w2[j] * (h[j] * (1.0 - h[j]));
+                gb1[j] += below;
+                gw1[j][0] += below * x[0];
+                gw1[j][1] += below * x[1];
+            }
+        }
+        for j in 0..3 {
+            w2[j] -= LR * gw2[j];
+            b1[j] -= LR * gb1[j];
+            w1[j][0] -= LR * gw1[j][0];
+            w1[j][1] -= LR * gw1[j][1];
+        }
+        b2 -= LR * gb2;
+    }
+    loss / 4.0
+}
+
 fn bench_xor(c: &mut Criterion) {
     let mut group = c.benchmark_group("xor");
     group.measurement_time(Duration::from_secs(3));
+    assert!(
+        xor_steps_written_out(10_000) < 0.1 * xor_steps_written_out(1),
+        "the written-out loop learns"
+    );
+    group.bench_function("10,000 steps written out", |bench| {
+        bench.iter(|| xor_steps_written_out(black_box(10_000)))
+    });
     for dtype in [DType::F32, DType::F64] {
         let net = Xor::new(dtype);
         assert_eq!(net.step().len(), 4, "every parameter gets a gradient");

@@ -28,6 +28,7 @@ use super::diagnostics::{
 use super::kernels::{
     LinearShape, Pointwise, linear_backward, linear_forward, softmax_cross_entropy, squared_error,
 };
+use super::lanes::{LaneLayer, LaneNet};
 use super::{BatchTargets, FitOptions, LossKind};
 
 /// One Linear layer and the activation after it.
@@ -102,6 +103,9 @@ pub(super) struct FusedNet {
     delta: Storage,
     /// The gradient it passes to the stage before.
     delta_below: Storage,
+    /// The network for the lane kernels, which run the steps instead of
+    /// the general kernels when every layer is narrow enough for them.
+    lanes: Option<LaneNet>,
 }
 
 impl FusedNet {
@@ -164,6 +168,15 @@ impl FusedNet {
         if stages.is_empty() {
             return None;
         }
+        let lane_layers = stages.iter().map(|stage| LaneLayer {
+            inputs: stage.inputs,
+            outputs: stage.outputs,
+            act: stage.act,
+            act_layer: stage.act_layer,
+            weight_at: stage.weight_at,
+            bias_at: stage.bias_at,
+        });
+        let lanes = LaneNet::new(lane_layers.collect(), dtype);
         Some(FusedNet {
             stages,
             loss,
@@ -171,6 +184,7 @@ impl FusedNet {
             grads: Tensor::zeros(&[joined], dtype),
             delta: empty(dtype),
             delta_below: empty(dtype),
+            lanes,
         })
     }
 
@@ -271,6 +285,15 @@ impl FusedNet {
     ) {
         let rows = inputs.shape()[0];
         let x = inputs.as_slice::<T>();
+        if let Some(lanes) = self.lanes.as_mut() {
+            for (l, stage) in self.stages.iter().enumerate() {
+                let (weight, bias) = stage.weights::<T>(weights);
+                lanes.load(l, weight, bias);
+            }
+            let last = self.stages.last_mut().expect("at least one stage");
+            let out = resized::<T>(&mut last.output, rows * last.outputs);
+            return lanes.forward(x, rows, out, diagnostics);
+        }
         for s in 0..self.stages.len() {
             let (done, rest) = self.stages.split_at_mut(s);
             let stage = &mut rest[0];
@@ -329,6 +352,7 @@ impl FusedNet {
 
         // The loss, and its gradient with respect to the model's output.
         let last = self.stages.last().expect("at least one stage");
+        let last_outputs = last.outputs;
         let delta = resized::<T>(&mut self.delta, rows * last.outputs);
         let loss = match (self.loss, targets) {
             (LossKind::CrossEntropy, BatchTargets::Classes(classes, _)) => {
@@ -370,6 +394,10 @@ impl FusedNet {
 
         // Backward, from the last stage to the first.
         let grads = slice_mut::<T>(self.grads.storage_mut("fused gradients"));
+        if let Some(lanes) = self.lanes.as_mut() {
+            lanes.backward(&slice::<T>(&self.delta)[..rows * last_outputs], grads);
+            return loss;
+        }
         for s in (0..self.stages.len()).rev() {
             let (below, rest) = self.stages.split_at_mut(s);
             let stage = &mut rest[0];
@@ -407,14 +435,14 @@ fn segment(all: &Storage, start: usize, len: usize, shape: &[usize]) -> Tensor {
     }
 }
 
-fn empty(dtype: DType) -> Storage {
+pub(super) fn empty(dtype: DType) -> Storage {
     match dtype {
         DType::F32 => Storage::F32(Vec::new()),
         DType::F64 => Storage::F64(Vec::new()),
     }
 }
 
-fn slice<T: Element>(storage: &Storage) -> &[T] {
+pub(super) fn slice<T: Element>(storage: &Storage) -> &[T] {
     T::slice(storage).expect("buffers have the model's dtype")
 }
 
@@ -423,7 +451,7 @@ fn slice_mut<T: Element>(storage: &mut Storage) -> &mut [T] {
 }
 
 /// The buffer, resized to `len` elements (reallocating only to grow).
-fn resized<T: Element>(storage: &mut Storage, len: usize) -> &mut [T] {
+pub(super) fn resized<T: Element>(storage: &mut Storage, len: usize) -> &mut [T] {
     match storage {
         Storage::F32(v) if T::DTYPE == DType::F32 => v.resize(len, 0.0),
         Storage::F64(v) if T::DTYPE == DType::F64 => v.resize(len, 0.0),
@@ -584,6 +612,114 @@ mod tests {
             .push(Linear::new(4, 2, DType::F64, &mut rng));
         let (x, targets) = classes_batch(5, 3, 2, DType::F64);
         assert_matches_tape(&net, LossKind::CrossEntropy, &x, &targets, 1e-12);
+    }
+
+    /// The probe's diagnostics and output, then the loss, output and
+    /// gradients of two evaluations (from the probe's forward pass, then
+    /// from a fresh one), all as bits (NaN as one value).
+    fn run_bits(
+        net: &mut FusedNet,
+        model: &Sequential,
+        x: &Tensor,
+        targets: &BatchTargets,
+    ) -> Vec<u64> {
+        let params = model.parameters();
+        let joined = Storage::concatenate(x.dtype(), params.iter().map(|(_, p)| p.storage()));
+        let joined = Tensor::from_storage(joined.clone(), &[joined.len()]);
+        let weights = Weights::Joined(&joined);
+        let bits = |values: Vec<f64>| -> Vec<u64> {
+            values
+                .into_iter()
+                .map(|v| if v.is_nan() { u64::MAX } else { v.to_bits() })
+                .collect()
+        };
+        let mut found = LayerDiagnostics::new();
+        net.probe(weights, x, &mut found);
+        let mut all: Vec<u64> = found
+            .iter()
+            .flat_map(|d| [d.layer as u64, d.kind as u64, d.value.to_bits()])
+            .collect();
+        let output = |net: &FusedNet| {
+            let (output, _) = net.output();
+            Tensor::from_storage(output.clone(), &[output.len()]).to_vec::<f64>()
+        };
+        all.extend(bits(output(net)));
+        for forward_done in [true, false] {
+            let loss = net.evaluate(weights, x, targets, forward_done);
+            all.extend(bits(vec![loss]));
+            all.extend(bits(output(net)));
+            all.extend(bits(net.joined_gradients().to_vec::<f64>()));
+        }
+        all
+    }
+
+    #[test]
+    fn lane_steps_give_the_bits_of_the_general_kernels() {
+        // Widths up to 4 and up to 8 (the two lane counts), every
+        // activation, with and without bias, both losses, both types.
+        let cases = [
+            (2, "3,sigmoid,1,sigmoid", LossKind::Mse, 2),
+            (4, "4,tanh,3", LossKind::CrossEntropy, 3),
+            (3, "8,relu,5,sigmoid,2", LossKind::CrossEntropy, 2),
+            (8, "6,identity,7,tanh,4", LossKind::Mse, 4),
+            (5, "2", LossKind::CrossEntropy, 2),
+        ];
+        for dtype in [DType::F32, DType::F64] {
+            for &(inputs, layers, loss, classes) in &cases {
+                for rows in [1, 4, 9] {
+                    let model = model(inputs, layers, dtype, 7);
+                    let (x, targets) = classes_batch(rows, inputs, classes, dtype);
+                    // Saturated sigmoids and tanhs, and dead ReLUs.
+                    let x = &x * 4.0;
+                    let options = FitOptions::default();
+                    let mut lanes = FusedNet::compile(&model, loss, &options).unwrap();
+                    assert!(lanes.lanes.is_some(), "{layers}");
+                    let mut general = FusedNet::compile(&model, loss, &options).unwrap();
+                    general.lanes = None;
+                    assert_eq!(
+                        run_bits(&mut lanes, &model, &x, &targets),
+                        run_bits(&mut general, &model, &x, &targets),
+                        "{dtype:?} {layers} on {rows} rows"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn lane_steps_keep_non_finite_values_where_the_general_kernels_do() {
+        // Infinite and NaN inputs make NaN in the product of any weight
+        // with them; the lanes a layer leaves unused must not carry it
+        // into the lanes in use.
+        let model = model(2, "3,relu,2", DType::F32, 8);
+        let (x, targets) = classes_batch(4, 2, 2, DType::F32);
+        let mut values = x.to_vec::<f32>();
+        values[0] = f32::INFINITY;
+        values[3] = f32::NAN;
+        let x = Tensor::from_vec(values, &[4, 2]);
+        let options = FitOptions::default();
+        let mut lanes = FusedNet::compile(&model, LossKind::CrossEntropy, &options).unwrap();
+        let mut general = FusedNet::compile(&model, LossKind::CrossEntropy, &options).unwrap();
+        general.lanes = None;
+        assert_eq!(
+            run_bits(&mut lanes, &model, &x, &targets),
+            run_bits(&mut general, &model, &x, &targets)
+        );
+    }
+
+    #[test]
+    fn only_networks_at_most_eight_wide_take_the_lanes() {
+        let options = FitOptions::default();
+        let lanes = |inputs, layers| {
+            let net = model(inputs, layers, DType::F32, 0);
+            FusedNet::compile(&net, LossKind::CrossEntropy, &options)
+                .unwrap()
+                .lanes
+                .is_some()
+        };
+        assert!(lanes(8, "8,relu,8"));
+        assert!(!lanes(9, "8,relu,8"));
+        assert!(!lanes(4, "9,relu,2"));
     }
 
     #[test]

@@ -183,6 +183,7 @@ mod epoch_metric;
 mod fused;
 mod joined;
 pub mod kernels;
+mod lanes;
 mod snapshot;
 
 pub use checkpoint::{BestWeights, CheckpointError, CheckpointOptions, FitCheckpoint};

@@ -1,0 +1,407 @@
+//! The fused step of a narrow network: every layer at most [`WIDEST`]
+//! units wide, its inputs included (the networks of the classic tutorials:
+//! XOR's 2-3-1, iris's 4-8-3).
+//!
+//! On such layers the general kernels spend more on set-up than on
+//! arithmetic: a product, an activation and a column sum per layer, each
+//! dispatched and bounds-checked for a handful of values. Here a row's
+//! units are held in one fixed-size array of lanes (4 or 8, the lanes
+//! beyond the layer's width left unused), the weights are laid out once
+//! per step as lanes, by input (for the forward pass) and by unit (for the
+//! backward pass), and each layer's product is one multiply-add of lanes
+//! per input. The forward pass runs layer by layer over all the rows, so
+//! that the activations of different rows, long chains of dependent
+//! operations, overlap; the backward pass runs row by row, keeping a row's
+//! gradient in registers from one layer to the next.
+//!
+//! The arithmetic is the general kernels', operation for operation and in
+//! the same order: every product summed from zero in the order of its
+//! terms, the bias added to the sum, the activations and their derivatives
+//! computed by the same functions. For the small batches these layers see
+//! the two give the same bits (the tests hold them to it). The lanes a
+//! layer does not use may hold anything, NaN included: no sum ever reads
+//! them.
+
+use crate::tensor::{DType, Element, Storage};
+
+use super::diagnostics::{
+    DiagnosticKind, LayerDiagnostic, LayerDiagnostics, SIGMOID_SATURATION, TANH_SATURATION,
+};
+use super::fused::{empty, resized, slice};
+use super::kernels::Pointwise;
+
+/// The widest layer (inputs or outputs) the lane kernels take.
+pub(super) const WIDEST: usize = 8;
+
+/// One layer's shape and place, as the lane kernels read them.
+#[derive(Clone, Debug)]
+pub(super) struct LaneLayer {
+    /// Features in.
+    pub(super) inputs: usize,
+    /// Units out.
+    pub(super) outputs: usize,
+    /// The activation after the product.
+    pub(super) act: Pointwise,
+    /// The activation layer's index in the model, for its diagnostic.
+    pub(super) act_layer: Option<usize>,
+    /// Where the weight's gradient goes in the joined gradients.
+    pub(super) weight_at: usize,
+    /// Where the bias's gradient goes, if the layer has a bias.
+    pub(super) bias_at: Option<usize>,
+}
+
+/// A narrow network's layers and the lane kernels' buffers, kept from one
+/// step to the next.
+#[derive(Debug)]
+pub(super) struct LaneNet {
+    layers: Vec<LaneLayer>,
+    /// Lanes per row: 4 or [`WIDEST`].
+    lanes: usize,
+    /// Per layer, `2·lanes + 1` arrays of lanes: the weight by input
+    /// (`[k][j] = W[j, k]`), the weight by unit (`[j][k] = W[j, k]`) and
+    /// the bias (zero without one).
+    weights: Storage,
+    /// The values at each layer boundary (the inputs first), one array
+    /// of lanes per row, all the rows of a boundary together.
+    values: Storage,
+    /// The rows of the last forward pass.
+    rows: usize,
+    /// Per layer, the gradients being accumulated: `lanes` arrays for the
+    /// weight by input, then one for the bias.
+    grads: Storage,
+}
+
+impl LaneNet {
+    /// The lane form of `layers`, if every one has inputs and outputs and
+    /// none is wider than [`WIDEST`].
+    pub(super) fn new(layers: Vec<LaneLayer>, dtype: DType) -> Option<LaneNet> {
+        let widths = layers.iter().flat_map(|l| [l.inputs, l.outputs]);
+        let lanes = match (widths.clone().min()?, widths.max()?) {
+            (0, _) => return None,
+            (_, 1..=4) => 4,
+            (_, 5..=WIDEST) => WIDEST,
+            _ => return None,
+        };
+        let mut net = LaneNet {
+            layers,
+            lanes,
+            weights: empty(dtype),
+            values: empty(dtype),
+            rows: 0,
+            grads: empty(dtype),
+        };
+        let len = net.layers.len() * (2 * lanes + 1) * lanes;
+        match dtype {
+            DType::F32 => drop(resized::<f32>(&mut net.weights, len)),
+            DType::F64 => drop(resized::<f64>(&mut net.weights, len)),
+        }
+        Some(net)
+    }
+
+    /// Lays out layer `l`'s weight (`outputs × inputs`, row-major) and
+    /// bias as lanes, for the passes that follow.
+    pub(super) fn load<T: Element>(&mut self, l: usize, weight: &[T], bias: Option<&[T]>) {
+        match self.lanes {
+            4 => self.load_lanes::<T, 4>(l, weight, bias),
+            _ => self.load_lanes::<T, WIDEST>(l, weight, bias),
+        }
+    }
+
+    fn load_lanes<T: Element, const L: usize>(
+        &mut self,
+        l: usize,
+        weight: &[T],
+        bias: Option<&[T]>,
+    ) {
+        let layer = &self.layers[l];
+        let weights = T::slice_mut(&mut self.weights).expect("buffers have the model's dtype");
+        let lanes = &mut weights.as_chunks_mut::<L>().0[l * (2 * L + 1)..(l + 1) * (2 * L + 1)];
+        let (by_input, rest) = lanes.split_at_mut(L);
+        let (by_unit, last) = rest.split_at_mut(L);
+        for j in 0..layer.outputs {
+            for k in 0..layer.inputs {
+                let w = weight[j * layer.inputs + k];
+                by_input[k][j] = w;
+                by_unit[j][k] = w;
+            }
+        }
+        // Without a bias the sum is added to zero, as the general kernel
+        // adds it to a zeroed output.
+        let lane_bias = &mut last[0];
+        *lane_bias = [T::zero(); L];
+        for (lane, &b) in lane_bias.iter_mut().zip(bias.unwrap_or(&[])) {
+            *lane = b;
+        }
+    }
+
+    /// The forward pass on the `rows` rows of `x` with the weights last
+    /// loaded: the last layer's outputs written row-major into `out`, each
+    /// activation's diagnostic appended to `diagnostics` when asked (as the
+    /// general forward pass measures it). The values are kept for
+    /// [`LaneNet::backward`].
+    pub(super) fn forward<T: Element>(
+        &mut self,
+        x: &[T],
+        rows: usize,
+        out: &mut [T],
+        diagnostics: Option<&mut LayerDiagnostics>,
+    ) {
+        self.rows = rows;
+        let values = resized::<T>(
+            &mut self.values,
+            rows * (self.layers.len() + 1) * self.lanes,
+        );
+        let weights = slice::<T>(&self.weights);
+        let net = (self.layers.as_slice(), weights);
+        match self.lanes {
+            4 => forward_rows::<T, 4>(net, x, rows, values, out, diagnostics),
+            _ => forward_rows::<T, WIDEST>(net, x, rows, values, out, diagnostics),
+        }
+    }
+
+    /// The backward pass from `delta`, the loss's gradient with respect
+    /// to the last forward pass's outputs (row-major): every layer's
+    /// gradients written into `grads` (the joined layout).
+    pub(super) fn backward<T: Element>(&mut self, delta: &[T], grads: &mut [T]) {
+        let accumulated = resized::<T>(
+            &mut self.grads,
+            self.layers.len() * (self.lanes + 1) * self.lanes,
+        );
+        let net = (self.layers.as_slice(), slice::<T>(&self.weights));
+        let values = (slice::<T>(&self.values), self.rows);
+        match self.lanes {
+            4 => backward_rows::<T, 4>(net, delta, values, accumulated, grads),
+            _ => backward_rows::<T, WIDEST>(net, delta, values, accumulated, grads),
+        }
+    }
+}
+
+/// [`LaneNet::forward`] with `L` lanes, compiled for AVX-512, AVX2 and
+/// the baseline.
+#[multiversion::multiversion(targets = "simd")]
+fn forward_rows<T: Element, const L: usize>(
+    (layers, weights): (&[LaneLayer], &[T]),
+    x: &[T],
+    rows: usize,
+    values: &mut [T],
+    out: &mut [T],
+    mut diagnostics: Option<&mut LayerDiagnostics>,
+) {
+    let weights = weights.as_chunks::<L>().0;
+    let values = values.as_chunks_mut::<L>().0;
+    let inputs = layers.first().map_or(0, |l| l.inputs);
+    for (r, lanes) in values[..rows].iter_mut().enumerate() {
+        *lanes = padded(&x[r * inputs..(r + 1) * inputs]);
+    }
+    for (l, (layer, lanes)) in layers
+        .iter()
+        .zip(weights.chunks_exact(2 * L + 1))
+        .enumerate()
+    {
+        let (by_input, bias) = (&lanes[..L], &lanes[2 * L]);
+        let (below, above) = values.split_at_mut((l + 1) * rows);
+        let (input, output) = (&below[l * rows..], &mut above[..rows]);
+        for (input, z) in input.iter().zip(output.iter_mut()) {
+            let mut sum = [T::zero(); L];
+            for (&a, column) in input[..layer.inputs].iter().zip(by_input) {
+                for j in 0..L {
+                    sum[j] += a * column[j];
+                }
+            }
+            for j in 0..L {
+                z[j] = bias[j] + sum[j];
+            }
+        }
+        let measuring = diagnostics.is_some() && rows > 0;
+        let saturated = if measuring {
+            saturation(layer, output)
+        } else {
+            None
+        };
+        activate(layer, output);
+        let dead = if measuring {
+            dead_units(layer, output)
+        } else {
+            None
+        };
+        if let (Some(found), Some(layer), Some((kind, value))) = (
+            diagnostics.as_deref_mut(),
+            layer.act_layer,
+            saturated.or(dead),
+        ) {
+            found.push(LayerDiagnostic { layer, kind, value });
+        }
+    }
+    let width = layers.last().map_or(0, |l| l.outputs);
+    let last = &values[layers.len() * rows..];
+    for (r, lanes) in last.iter().enumerate() {
+        let out = &mut out[r * width..(r + 1) * width];
+        for (j, &lane) in lanes.iter().enumerate() {
+            if let Some(out) = out.get_mut(j) {
+                *out = lane;
+            }
+        }
+    }
+}
+
+/// `values` in the first lanes, zeros after. Lane by lane, over all the
+/// lanes: a copy of `values.len()` elements would call `memcpy`, which
+/// costs more than the copy on these few values.
+#[inline(always)]
+fn padded<T: Element, const L: usize>(values: &[T]) -> [T; L] {
+    std::array::from_fn(|k| values.get(k).copied().unwrap_or(T::zero()))
+}
+
+/// For a sigmoid or tanh, the share of its inputs `z` (one array of lanes
+/// per row) beyond the saturation threshold, as the general forward pass
+/// measures it.
+#[inline(always)]
+fn saturation<T: Element, const L: usize>(
+    layer: &LaneLayer,
+    z: &[[T; L]],
+) -> Option<(DiagnosticKind, f64)> {
+    let threshold = T::c(match layer.act {
+        Pointwise::Sigmoid => SIGMOID_SATURATION,
+        Pointwise::Tanh => TANH_SATURATION,
+        Pointwise::ReLU | Pointwise::Identity => return None,
+    });
+    // Counted lane by lane, every lane, which vectorizes (32-bit counts,
+    // the width of an f32 lane: the values buffer of 2³² rows would not
+    // fit in memory); the lanes in use summed at the end.
+    let mut counts = [0u32; L];
+    for lanes in z {
+        for j in 0..L {
+            counts[j] += u32::from(lanes[j].abs() > threshold);
+        }
+    }
+    let beyond: u64 = counts[..layer.outputs].iter().map(|&c| u64::from(c)).sum();
+    let share = beyond as f64 / (z.len() * layer.outputs) as f64;
+    Some((DiagnosticKind::Saturated, share))
+}
+
+/// For a ReLU, the share of its units whose output `y` is 0 on every row,
+/// as the general forward pass measures it.
+#[inline(always)]
+fn dead_units<T: Element, const L: usize>(
+    layer: &LaneLayer,
+    y: &[[T; L]],
+) -> Option<(DiagnosticKind, f64)> {
+    if layer.act != Pointwise::ReLU {
+        return None;
+    }
+    let mut alive = [false; L];
+    for lanes in y {
+        for j in 0..L {
+            alive[j] |= lanes[j] != T::zero();
+        }
+    }
+    let dead = alive[..layer.outputs].iter().filter(|&&a| !a).count();
+    Some((DiagnosticKind::DeadRelu, dead as f64 / layer.outputs as f64))
+}
+
+/// The layer's activation of its outputs `z` (one array of lanes per
+/// row), as [`Pointwise::forward`] computes it. The sigmoid and ReLU run
+/// on every lane, in one loop over all the rows, which vectorizes; the
+/// hyperbolic tangent, a library call per value, only on the lanes in use.
+#[inline(always)]
+fn activate<T: Element, const L: usize>(layer: &LaneLayer, z: &mut [[T; L]]) {
+    match layer.act {
+        Pointwise::Identity => {}
+        Pointwise::ReLU => z.as_flattened_mut().iter_mut().for_each(|x| {
+            *x = if *x > T::zero() || x.is_nan() {
+                *x
+            } else {
+                T::zero()
+            }
+        }),
+        Pointwise::Sigmoid => z
+            .as_flattened_mut()
+            .iter_mut()
+            .for_each(|x| *x = crate::ops::sigmoid(*x)),
+        Pointwise::Tanh => {
+            for lanes in z {
+                for x in &mut lanes[..layer.outputs] {
+                    *x = x.tanh();
+                }
+            }
+        }
+    }
+}
+
+/// [`LaneNet::backward`] with `L` lanes, compiled for AVX-512, AVX2 and
+/// the baseline.
+#[multiversion::multiversion(targets = "simd")]
+fn backward_rows<T: Element, const L: usize>(
+    (layers, weights): (&[LaneLayer], &[T]),
+    delta: &[T],
+    (values, rows): (&[T], usize),
+    accumulated: &mut [T],
+    grads: &mut [T],
+) {
+    let weights = weights.as_chunks::<L>().0;
+    let values = values.as_chunks::<L>().0;
+    let accumulated = accumulated.as_chunks_mut::<L>().0;
+    accumulated.fill([T::zero(); L]);
+    let width = layers.last().map_or(0, |l| l.outputs);
+    for r in 0..rows {
+        let mut d: [T; L] = padded(&delta[r * width..(r + 1) * width]);
+        for (l, layer) in layers.iter().enumerate().rev() {
+            let (y, input) = (&values[(l + 1) * rows + r], &values[l * rows + r]);
+            match layer.act {
+                Pointwise::Identity => {}
+                Pointwise::ReLU => {
+                    for j in 0..L {
+                        d[j] = if y[j] > T::zero() { d[j] } else { T::zero() };
+                    }
+                }
+                Pointwise::Sigmoid => {
+                    for j in 0..L {
+                        d[j] *= y[j] * (T::one() - y[j]);
+                    }
+                }
+                Pointwise::Tanh => {
+                    for j in 0..L {
+                        d[j] *= T::one() - y[j] * y[j];
+                    }
+                }
+            }
+            let sums = &mut accumulated[l * (L + 1)..(l + 1) * (L + 1)];
+            let (by_input, bias) = sums.split_at_mut(L);
+            for j in 0..L {
+                bias[0][j] += d[j];
+            }
+            for (&a, column) in input[..layer.inputs].iter().zip(by_input.iter_mut()) {
+                for j in 0..L {
+                    column[j] += a * d[j];
+                }
+            }
+            if l > 0 {
+                let by_unit = &weights[l * (2 * L + 1) + L..l * (2 * L + 1) + 2 * L];
+                let mut below = [T::zero(); L];
+                for (&dj, unit) in d[..layer.outputs].iter().zip(by_unit) {
+                    for k in 0..L {
+                        below[k] += dj * unit[k];
+                    }
+                }
+                d = below;
+            }
+        }
+    }
+    for (l, layer) in layers.iter().enumerate() {
+        let sums = &accumulated[l * (L + 1)..(l + 1) * (L + 1)];
+        let weight = &mut grads[layer.weight_at..layer.weight_at + layer.outputs * layer.inputs];
+        for j in 0..layer.outputs {
+            for k in 0..layer.inputs {
+                weight[j * layer.inputs + k] = sums[k][j];
+            }
+        }
+        if let Some(at) = layer.bias_at {
+            let bias = &mut grads[at..at + layer.outputs];
+            for (j, &sum) in sums[L].iter().enumerate() {
+                if let Some(g) = bias.get_mut(j) {
+                    *g = sum;
+                }
+            }
+        }
+    }
+}

@@ -208,9 +208,9 @@ fn forward_rows<T: Element, const L: usize>(
                     sum[j] += a * column[j];
                 }
             }
-            for j in 0..L {
-                z[j] = bias[j] + sum[j];
-            }
+            // Stored whole: lane by lane, the loads of the passes that
+            // follow would wait on four stores each.
+            *z = std::array::from_fn(|j| bias[j] + sum[j]);
         }
         let measuring = diagnostics.is_some() && rows > 0;
         let saturated = if measuring {

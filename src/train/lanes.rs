@@ -66,8 +66,9 @@ pub(super) struct LaneNet {
     values: Storage,
     /// The rows of the last forward pass.
     rows: usize,
-    /// Per layer, the gradients being accumulated: `lanes` arrays for the
-    /// weight by input, then one for the bias.
+    /// Each row's gradient as it flows back through the layers, one
+    /// array of lanes per row; then per layer its gradients: `lanes`
+    /// arrays for the weight by input, then one for the bias.
     grads: Storage,
 }
 
@@ -165,7 +166,7 @@ impl LaneNet {
     pub(super) fn backward<T: Element>(&mut self, delta: &[T], grads: &mut [T]) {
         let accumulated = resized::<T>(
             &mut self.grads,
-            self.layers.len() * (self.lanes + 1) * self.lanes,
+            (self.rows + self.layers.len() * (self.lanes + 1)) * self.lanes,
         );
         let net = (self.layers.as_slice(), slice::<T>(&self.weights));
         let values = (slice::<T>(&self.values), self.rows);
@@ -201,6 +202,17 @@ fn forward_rows<T: Element, const L: usize>(
         let (by_input, bias) = (&lanes[..L], &lanes[2 * L]);
         let (below, above) = values.split_at_mut((l + 1) * rows);
         let (input, output) = (&below[l * rows..], &mut above[..rows]);
+        // A sigmoid's or tanh's inputs beyond the saturation threshold,
+        // counted lane by lane as the sums are made (the lanes in use
+        // added up at the end).
+        let threshold = match layer.act {
+            Pointwise::Sigmoid => Some(SIGMOID_SATURATION),
+            Pointwise::Tanh => Some(TANH_SATURATION),
+            Pointwise::ReLU | Pointwise::Identity => None,
+        }
+        .filter(|_| diagnostics.is_some())
+        .map(T::c);
+        let mut beyond = [0u32; L];
         for (input, z) in input.iter().zip(output.iter_mut()) {
             let mut sum = [T::zero(); L];
             for (&a, column) in input[..layer.inputs].iter().zip(by_input) {
@@ -211,24 +223,26 @@ fn forward_rows<T: Element, const L: usize>(
             // Stored whole: lane by lane, the loads of the passes that
             // follow would wait on four stores each.
             *z = std::array::from_fn(|j| bias[j] + sum[j]);
+            if let Some(threshold) = threshold {
+                for j in 0..L {
+                    beyond[j] += u32::from(z[j].abs() > threshold);
+                }
+            }
         }
-        let measuring = diagnostics.is_some() && rows > 0;
-        let saturated = if measuring {
-            saturation(layer, output)
-        } else {
-            None
-        };
         activate(layer, output);
-        let dead = if measuring {
-            dead_units(layer, output)
-        } else {
-            None
+        let Some(found) = diagnostics.as_deref_mut().filter(|_| rows > 0) else {
+            continue;
         };
-        if let (Some(found), Some(layer), Some((kind, value))) = (
-            diagnostics.as_deref_mut(),
-            layer.act_layer,
-            saturated.or(dead),
-        ) {
+        let measured = match layer.act {
+            Pointwise::Sigmoid | Pointwise::Tanh => {
+                let beyond: u64 = beyond[..layer.outputs].iter().map(|&c| u64::from(c)).sum();
+                let share = beyond as f64 / (rows * layer.outputs) as f64;
+                Some((DiagnosticKind::Saturated, share))
+            }
+            Pointwise::ReLU => Some((DiagnosticKind::DeadRelu, dead_share(layer, output))),
+            Pointwise::Identity => None,
+        };
+        if let (Some(layer), Some((kind, value))) = (layer.act_layer, measured) {
             found.push(LayerDiagnostic { layer, kind, value });
         }
     }
@@ -252,43 +266,10 @@ fn padded<T: Element, const L: usize>(values: &[T]) -> [T; L] {
     std::array::from_fn(|k| values.get(k).copied().unwrap_or(T::zero()))
 }
 
-/// For a sigmoid or tanh, the share of its inputs `z` (one array of lanes
-/// per row) beyond the saturation threshold, as the general forward pass
-/// measures it.
+/// The share of a ReLU's units whose output `y` (one array of lanes per
+/// row) is 0 on every row, as the general forward pass measures it.
 #[inline(always)]
-fn saturation<T: Element, const L: usize>(
-    layer: &LaneLayer,
-    z: &[[T; L]],
-) -> Option<(DiagnosticKind, f64)> {
-    let threshold = T::c(match layer.act {
-        Pointwise::Sigmoid => SIGMOID_SATURATION,
-        Pointwise::Tanh => TANH_SATURATION,
-        Pointwise::ReLU | Pointwise::Identity => return None,
-    });
-    // Counted lane by lane, every lane, which vectorizes (32-bit counts,
-    // the width of an f32 lane: the values buffer of 2³² rows would not
-    // fit in memory); the lanes in use summed at the end.
-    let mut counts = [0u32; L];
-    for lanes in z {
-        for j in 0..L {
-            counts[j] += u32::from(lanes[j].abs() > threshold);
-        }
-    }
-    let beyond: u64 = counts[..layer.outputs].iter().map(|&c| u64::from(c)).sum();
-    let share = beyond as f64 / (z.len() * layer.outputs) as f64;
-    Some((DiagnosticKind::Saturated, share))
-}
-
-/// For a ReLU, the share of its units whose output `y` is 0 on every row,
-/// as the general forward pass measures it.
-#[inline(always)]
-fn dead_units<T: Element, const L: usize>(
-    layer: &LaneLayer,
-    y: &[[T; L]],
-) -> Option<(DiagnosticKind, f64)> {
-    if layer.act != Pointwise::ReLU {
-        return None;
-    }
+fn dead_share<T: Element, const L: usize>(layer: &LaneLayer, y: &[[T; L]]) -> f64 {
     let mut alive = [false; L];
     for lanes in y {
         for j in 0..L {
@@ -296,7 +277,7 @@ fn dead_units<T: Element, const L: usize>(
         }
     }
     let dead = alive[..layer.outputs].iter().filter(|&&a| !a).count();
-    Some((DiagnosticKind::DeadRelu, dead as f64 / layer.outputs as f64))
+    dead as f64 / layer.outputs as f64
 }
 
 /// The layer's activation of its outputs `z` (one array of lanes per
@@ -328,6 +309,49 @@ fn activate<T: Element, const L: usize>(layer: &LaneLayer, z: &mut [[T; L]]) {
     }
 }
 
+/// One layer's backward pass over all the rows: each row's gradient
+/// `deltas[r]` multiplied by the activation's derivative (`derivative(g,
+/// y)`, from the output `y`), its sums into `sums` (the weight's by input,
+/// then the bias's), and with the layer's weight by unit (`by_unit`, for
+/// a layer with one before it) turned into the gradient of the layer's
+/// input. The sums are kept in registers across the rows: they are
+/// indexed by every lane, those of unused inputs included (which no one
+/// reads).
+#[inline(always)]
+fn layer_backward<T: Element, const L: usize>(
+    deltas: &mut [[T; L]],
+    input: &[[T; L]],
+    y: &[[T; L]],
+    (outputs, by_unit): (usize, Option<&[[T; L]]>),
+    sums: &mut [[T; L]],
+    derivative: impl Fn(T, T) -> T,
+) {
+    let mut by_input = [[T::zero(); L]; L];
+    let mut bias = [T::zero(); L];
+    for ((d, input), y) in deltas.iter_mut().zip(input).zip(y) {
+        let g: [T; L] = std::array::from_fn(|j| derivative(d[j], y[j]));
+        for j in 0..L {
+            bias[j] += g[j];
+        }
+        for k in 0..L {
+            for j in 0..L {
+                by_input[k][j] += input[k] * g[j];
+            }
+        }
+        if let Some(by_unit) = by_unit {
+            let mut below = [T::zero(); L];
+            for (&gj, unit) in g[..outputs].iter().zip(by_unit) {
+                for k in 0..L {
+                    below[k] += gj * unit[k];
+                }
+            }
+            *d = below;
+        }
+    }
+    sums[..L].copy_from_slice(&by_input);
+    sums[L] = bias;
+}
+
 /// [`LaneNet::backward`] with `L` lanes, compiled for AVX-512, AVX2 and
 /// the baseline.
 #[multiversion::multiversion(targets = "simd")]
@@ -341,50 +365,32 @@ fn backward_rows<T: Element, const L: usize>(
     let weights = weights.as_chunks::<L>().0;
     let values = values.as_chunks::<L>().0;
     let accumulated = accumulated.as_chunks_mut::<L>().0;
-    accumulated.fill([T::zero(); L]);
+    let (deltas, accumulated) = accumulated.split_at_mut(rows);
     let width = layers.last().map_or(0, |l| l.outputs);
-    for r in 0..rows {
-        let mut d: [T; L] = padded(&delta[r * width..(r + 1) * width]);
-        for (l, layer) in layers.iter().enumerate().rev() {
-            let (y, input) = (&values[(l + 1) * rows + r], &values[l * rows + r]);
-            match layer.act {
-                Pointwise::Identity => {}
-                Pointwise::ReLU => {
-                    for j in 0..L {
-                        d[j] = if y[j] > T::zero() { d[j] } else { T::zero() };
-                    }
-                }
-                Pointwise::Sigmoid => {
-                    for j in 0..L {
-                        d[j] *= y[j] * (T::one() - y[j]);
-                    }
-                }
-                Pointwise::Tanh => {
-                    for j in 0..L {
-                        d[j] *= T::one() - y[j] * y[j];
-                    }
-                }
-            }
-            let sums = &mut accumulated[l * (L + 1)..(l + 1) * (L + 1)];
-            let (by_input, bias) = sums.split_at_mut(L);
-            for j in 0..L {
-                bias[0][j] += d[j];
-            }
-            for (&a, column) in input[..layer.inputs].iter().zip(by_input.iter_mut()) {
-                for j in 0..L {
-                    column[j] += a * d[j];
-                }
-            }
-            if l > 0 {
-                let by_unit = &weights[l * (2 * L + 1) + L..l * (2 * L + 1) + 2 * L];
-                let mut below = [T::zero(); L];
-                for (&dj, unit) in d[..layer.outputs].iter().zip(by_unit) {
-                    for k in 0..L {
-                        below[k] += dj * unit[k];
-                    }
-                }
-                d = below;
-            }
+    for (r, d) in deltas.iter_mut().enumerate() {
+        *d = padded(&delta[r * width..(r + 1) * width]);
+    }
+    for (l, layer) in layers.iter().enumerate().rev() {
+        let input = &values[l * rows..(l + 1) * rows];
+        let y = &values[(l + 1) * rows..(l + 2) * rows];
+        let by_unit = if l > 0 {
+            Some(&weights[l * (2 * L + 1) + L..l * (2 * L + 1) + 2 * L])
+        } else {
+            None
+        };
+        let sums = &mut accumulated[l * (L + 1)..(l + 1) * (L + 1)];
+        let layer_step = (layer.outputs, by_unit);
+        match layer.act {
+            Pointwise::Identity => layer_backward(deltas, input, y, layer_step, sums, |g, _| g),
+            Pointwise::ReLU => layer_backward(deltas, input, y, layer_step, sums, |g, y| {
+                if y > T::zero() { g } else { T::zero() }
+            }),
+            Pointwise::Sigmoid => layer_backward(deltas, input, y, layer_step, sums, |g, y| {
+                g * (y * (T::one() - y))
+            }),
+            Pointwise::Tanh => layer_backward(deltas, input, y, layer_step, sums, |g, y| {
+                g * (T::one() - y * y)
+            }),
         }
     }
     for (l, layer) in layers.iter().enumerate() {

@@ -7,20 +7,21 @@
 //! dispatched and bounds-checked for a handful of values. Here a row's
 //! units are held in one fixed-size array of lanes (4 or 8, the lanes
 //! beyond the layer's width left unused), the weights are laid out once
-//! per step as lanes, by input (for the forward pass) and by unit (for the
+//! per pass as lanes, by input (for the forward pass) and by unit (for the
 //! backward pass), and each layer's product is one multiply-add of lanes
-//! per input. The forward pass runs layer by layer over all the rows, so
-//! that the activations of different rows, long chains of dependent
-//! operations, overlap; the backward pass runs row by row, keeping a row's
-//! gradient in registers from one layer to the next.
+//! per input. Both passes run layer by layer over all the rows: forward,
+//! so that the activations of different rows, long chains of dependent
+//! operations, overlap; backward, so that a layer's gradient sums stay in
+//! registers from one row to the next.
 //!
 //! The arithmetic is the general kernels', operation for operation and in
 //! the same order: every product summed from zero in the order of its
 //! terms, the bias added to the sum, the activations and their derivatives
-//! computed by the same functions. For the small batches these layers see
-//! the two give the same bits (the tests hold them to it). The lanes a
-//! layer does not use may hold anything, NaN included: no sum ever reads
-//! them.
+//! computed by the same functions. Wherever the general kernels multiply
+//! in plain loops (products of up to 4,096 multiply-adds) the two give the
+//! same bits, and the tests hold them to it; beyond, the general kernels'
+//! blocked products add in another order. The lanes a layer does not use
+//! may hold anything, NaN included: no value in use is computed from them.
 
 use crate::tensor::{DType, Element, Storage};
 

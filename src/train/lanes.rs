@@ -84,20 +84,21 @@ impl LaneNet {
             (_, 5..=WIDEST) => WIDEST,
             _ => return None,
         };
-        let mut net = LaneNet {
+        // Zeros where no weight is ever loaded: the inputs and units
+        // beyond a layer's width.
+        let len = layers.len() * (2 * lanes + 1) * lanes;
+        let weights = match dtype {
+            DType::F32 => Storage::F32(vec![0.0; len]),
+            DType::F64 => Storage::F64(vec![0.0; len]),
+        };
+        Some(LaneNet {
             layers,
             lanes,
-            weights: empty(dtype),
+            weights,
             values: empty(dtype),
             rows: 0,
             grads: empty(dtype),
-        };
-        let len = net.layers.len() * (2 * lanes + 1) * lanes;
-        match dtype {
-            DType::F32 => drop(resized::<f32>(&mut net.weights, len)),
-            DType::F64 => drop(resized::<f64>(&mut net.weights, len)),
-        }
-        Some(net)
+        })
     }
 
     /// Lays out layer `l`'s weight (`outputs × inputs`, row-major) and
@@ -148,6 +149,17 @@ impl LaneNet {
         out: &mut [T],
         diagnostics: Option<&mut LayerDiagnostics>,
     ) {
+        let (first, last) = (&self.layers[0], &self.layers[self.layers.len() - 1]);
+        assert_eq!(
+            x.len(),
+            rows * first.inputs,
+            "lanes: inputs of the wrong size"
+        );
+        assert_eq!(
+            out.len(),
+            rows * last.outputs,
+            "lanes: outputs of the wrong size"
+        );
         self.rows = rows;
         let values = resized::<T>(
             &mut self.values,
@@ -165,6 +177,12 @@ impl LaneNet {
     /// to the last forward pass's outputs (row-major): every layer's
     /// gradients written into `grads` (the joined layout).
     pub(super) fn backward<T: Element>(&mut self, delta: &[T], grads: &mut [T]) {
+        let last = &self.layers[self.layers.len() - 1];
+        assert_eq!(
+            delta.len(),
+            self.rows * last.outputs,
+            "lanes: a gradient for other rows than the last forward pass's"
+        );
         let accumulated = resized::<T>(
             &mut self.grads,
             (self.rows + self.layers.len() * (self.lanes + 1)) * self.lanes,

@@ -514,7 +514,9 @@ fn fit_in_pool(
             // At most one diagnostic per layer: a Linear layer's gradient
             // norm or an activation's measure.
             let mut diagnostics = LayerDiagnostics::new();
-            diagnostics.extend(grad_norms.means());
+            for mean in grad_norms.means() {
+                diagnostics.push(mean);
+            }
             let (val_loss, val_metric) = match &validation {
                 Some((vx, vt, v)) => {
                     let (l, m, activations) = evaluate_tensors(

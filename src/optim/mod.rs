@@ -422,11 +422,11 @@ fn update_typed<T: Element, R: UpdateRule>(
     let grad = grad.as_slice::<T>();
     // Inline: the rules keep at most three buffers (Adam with AMSGrad), and
     // a list on the heap would be an allocation per parameter and step.
-    let mut buffers: SmallVec<[&mut [T]; 3]> = state
-        .buffers
-        .iter_mut()
-        .map(|b| T::slice_mut(b).expect("buffers have the parameter's dtype"))
-        .collect();
+    // Pushed one by one: SmallVec's `collect` costs more than the pushes.
+    let mut buffers: SmallVec<[&mut [T]; 3]> = SmallVec::new();
+    for buffer in &mut state.buffers {
+        buffers.push(T::slice_mut(buffer).expect("buffers have the parameter's dtype"));
+    }
     let scalars = &mut state.scalars;
     param.update::<T>(|p| rule.update(step, p, grad, &mut buffers, new_buffers, scalars));
 }

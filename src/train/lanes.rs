@@ -110,6 +110,7 @@ impl LaneNet {
         }
     }
 
+    /// [`LaneNet::load`] with `L` lanes.
     fn load_lanes<T: Element, const L: usize>(
         &mut self,
         l: usize,

@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use super::EpochRecord;
+use super::kernels::Pointwise;
 use crate::autograd::Gradients;
 use crate::nn::{Activation, Sequential};
 use crate::tensor::{Element, Storage, Tensor};
@@ -125,6 +126,17 @@ pub fn overfitting_epoch(history: &[EpochRecord]) -> Option<usize> {
             })
         })
         .map(|run| run[1].epoch)
+}
+
+/// The input beyond which a fused activation counts as saturated (see
+/// [`DiagnosticKind::Saturated`]): for the sigmoid and tanh; none for the
+/// others, which are not measured that way.
+pub(super) fn saturation_threshold(act: Pointwise) -> Option<f64> {
+    match act {
+        Pointwise::Sigmoid => Some(SIGMOID_SATURATION),
+        Pointwise::Tanh => Some(TANH_SATURATION),
+        Pointwise::ReLU | Pointwise::Identity => None,
+    }
 }
 
 /// Σ xᵢ² in f64, over sixteen interleaved partial sums: they are

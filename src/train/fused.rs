@@ -22,8 +22,7 @@ use crate::nn::{Linear, Module, Sequential};
 use crate::tensor::{DType, Element, Storage, Tensor};
 
 use super::diagnostics::{
-    DiagnosticKind, LayerDiagnostic, LayerDiagnostics, SIGMOID_SATURATION, TANH_SATURATION,
-    sum_of_squares,
+    DiagnosticKind, LayerDiagnostic, LayerDiagnostics, saturation_threshold, sum_of_squares,
 };
 use super::kernels::{
     LinearShape, Pointwise, linear_backward, linear_forward, softmax_cross_entropy, squared_error,
@@ -302,12 +301,7 @@ impl FusedNet {
             let shape = stage.shape(rows);
             let out = resized::<T>(&mut stage.output, rows * stage.outputs);
             linear_forward(out, input, weight, bias, shape);
-            let saturation = match stage.act {
-                Pointwise::Sigmoid => Some(SIGMOID_SATURATION),
-                Pointwise::Tanh => Some(TANH_SATURATION),
-                Pointwise::ReLU | Pointwise::Identity => None,
-            };
-            let measured = saturation
+            let measured = saturation_threshold(stage.act)
                 .filter(|_| diagnostics.is_some() && !out.is_empty())
                 .map(|threshold| {
                     let beyond = out.iter().filter(|z| z.abs() > T::c(threshold)).count();

@@ -69,18 +69,40 @@ impl Pointwise {
 fn activate<T: Element>(act: Pointwise, values: &mut [T]) {
     match act {
         Pointwise::Identity => {}
-        // NaN passes through, as the tape's ReLU lets it. A select, not
-        // a conditional store, so that the loop vectorizes.
-        Pointwise::ReLU => values.iter_mut().for_each(|x| {
-            *x = if *x > T::zero() || x.is_nan() {
-                *x
-            } else {
-                T::zero()
-            }
-        }),
+        Pointwise::ReLU => values.iter_mut().for_each(|x| *x = relu(*x)),
         Pointwise::Sigmoid => values.iter_mut().for_each(|x| *x = crate::ops::sigmoid(*x)),
         Pointwise::Tanh => values.iter_mut().for_each(|x| *x = x.tanh()),
     }
+}
+
+/// `max(x, 0)`, NaN passed through as the tape's ReLU lets it: a select,
+/// not a conditional store, so that loops over it vectorize.
+#[inline(always)]
+pub(super) fn relu<T: Element>(x: T) -> T {
+    if x > T::zero() || x.is_nan() {
+        x
+    } else {
+        T::zero()
+    }
+}
+
+/// The gradient `g` through a ReLU whose output is `y`: only a positive
+/// output passes it (not 0, not NaN).
+#[inline(always)]
+pub(super) fn relu_derivative<T: Element>(g: T, y: T) -> T {
+    if y > T::zero() { g } else { T::zero() }
+}
+
+/// The gradient `g` through a sigmoid whose output is `y`.
+#[inline(always)]
+pub(super) fn sigmoid_derivative<T: Element>(g: T, y: T) -> T {
+    g * (y * (T::one() - y))
+}
+
+/// The gradient `g` through a tanh whose output is `y`.
+#[inline(always)]
+pub(super) fn tanh_derivative<T: Element>(g: T, y: T) -> T {
+    g * (T::one() - y * y)
 }
 
 /// [`Pointwise::backward`], compiled for AVX-512, AVX2 and the baseline.
@@ -89,12 +111,9 @@ fn differentiate<T: Element>(act: Pointwise, grad: &mut [T], y: &[T]) {
     let pairs = grad.iter_mut().zip(y);
     match act {
         Pointwise::Identity => {}
-        // Only a positive output passes its gradient (not 0, not NaN).
-        Pointwise::ReLU => {
-            pairs.for_each(|(g, &y)| *g = if y > T::zero() { *g } else { T::zero() })
-        }
-        Pointwise::Sigmoid => pairs.for_each(|(g, &y)| *g *= y * (T::one() - y)),
-        Pointwise::Tanh => pairs.for_each(|(g, &y)| *g *= T::one() - y * y),
+        Pointwise::ReLU => pairs.for_each(|(g, &y)| *g = relu_derivative(*g, y)),
+        Pointwise::Sigmoid => pairs.for_each(|(g, &y)| *g = sigmoid_derivative(*g, y)),
+        Pointwise::Tanh => pairs.for_each(|(g, &y)| *g = tanh_derivative(*g, y)),
     }
 }
 

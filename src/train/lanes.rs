@@ -25,11 +25,9 @@
 
 use crate::tensor::{DType, Element, Storage};
 
-use super::diagnostics::{
-    DiagnosticKind, LayerDiagnostic, LayerDiagnostics, SIGMOID_SATURATION, TANH_SATURATION,
-};
+use super::diagnostics::{DiagnosticKind, LayerDiagnostic, LayerDiagnostics, saturation_threshold};
 use super::fused::{empty, resized, slice};
-use super::kernels::Pointwise;
+use super::kernels::{Pointwise, relu, relu_derivative, sigmoid_derivative, tanh_derivative};
 
 /// The widest layer (inputs or outputs) the lane kernels take.
 pub(super) const WIDEST: usize = 8;
@@ -225,13 +223,9 @@ fn forward_rows<T: Element, const L: usize>(
         // A sigmoid's or tanh's inputs beyond the saturation threshold,
         // counted lane by lane as the sums are made (the lanes in use
         // added up at the end).
-        let threshold = match layer.act {
-            Pointwise::Sigmoid => Some(SIGMOID_SATURATION),
-            Pointwise::Tanh => Some(TANH_SATURATION),
-            Pointwise::ReLU | Pointwise::Identity => None,
-        }
-        .filter(|_| diagnostics.is_some())
-        .map(T::c);
+        let threshold = saturation_threshold(layer.act)
+            .filter(|_| diagnostics.is_some())
+            .map(T::c);
         let mut beyond = [0u32; L];
         for (input, z) in input.iter().zip(output.iter_mut()) {
             let mut sum = [T::zero(); L];
@@ -308,13 +302,7 @@ fn dead_share<T: Element, const L: usize>(layer: &LaneLayer, y: &[[T; L]]) -> f6
 fn activate<T: Element, const L: usize>(layer: &LaneLayer, z: &mut [[T; L]]) {
     match layer.act {
         Pointwise::Identity => {}
-        Pointwise::ReLU => z.as_flattened_mut().iter_mut().for_each(|x| {
-            *x = if *x > T::zero() || x.is_nan() {
-                *x
-            } else {
-                T::zero()
-            }
-        }),
+        Pointwise::ReLU => z.as_flattened_mut().iter_mut().for_each(|x| *x = relu(*x)),
         Pointwise::Sigmoid => z
             .as_flattened_mut()
             .iter_mut()
@@ -402,15 +390,11 @@ fn backward_rows<T: Element, const L: usize>(
         let layer_step = (layer.outputs, by_unit);
         match layer.act {
             Pointwise::Identity => layer_backward(deltas, input, y, layer_step, sums, |g, _| g),
-            Pointwise::ReLU => layer_backward(deltas, input, y, layer_step, sums, |g, y| {
-                if y > T::zero() { g } else { T::zero() }
-            }),
-            Pointwise::Sigmoid => layer_backward(deltas, input, y, layer_step, sums, |g, y| {
-                g * (y * (T::one() - y))
-            }),
-            Pointwise::Tanh => layer_backward(deltas, input, y, layer_step, sums, |g, y| {
-                g * (T::one() - y * y)
-            }),
+            Pointwise::ReLU => layer_backward(deltas, input, y, layer_step, sums, relu_derivative),
+            Pointwise::Sigmoid => {
+                layer_backward(deltas, input, y, layer_step, sums, sigmoid_derivative)
+            }
+            Pointwise::Tanh => layer_backward(deltas, input, y, layer_step, sums, tanh_derivative),
         }
     }
     for (l, layer) in layers.iter().enumerate() {

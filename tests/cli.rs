@@ -373,6 +373,75 @@ fn datasets_are_listed() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn a_closed_standard_output_ends_the_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    // The reading end is closed before the command writes its first line.
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_nabla"))
+        .arg("datasets")
+        .stdout(writer)
+        .output()
+        .expect("the binary runs");
+    assert!(output.stderr.is_empty(), "{}", text(&output.stderr));
+    // Ended by SIGPIPE, as `head` ends any other writer.
+    assert_eq!(output.status.signal(), Some(13), "{:?}", output.status);
+}
+
+/// JSON holds text only: a path that is not UTF-8 is shown as `display()`
+/// shows it, with U+FFFD for the bytes that are not text.
+#[cfg(target_os = "linux")]
+#[test]
+fn json_summaries_show_a_path_that_is_not_utf8() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = Scratch::new("json-not-utf8");
+    let run = dir.path("run").into_os_string();
+    let run = [run.as_encoded_bytes(), b"\xFF"].concat();
+    let run = OsStr::from_bytes(&run);
+    let args = [
+        "train",
+        "--dataset",
+        "xor",
+        "--epochs",
+        "1",
+        "--no-plots",
+        "--json",
+        "--out",
+    ];
+    let mut train: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    train.push(run);
+    let output = nabla(&train);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON object");
+    let out = summary["out"].as_str().expect("the run directory");
+    assert!(out.ends_with("run\u{FFFD}"), "{out}");
+
+    let rows = dir.write("rows.csv", "x0,x1\n0,1\n1,1\n");
+    let predictions = dir.path("p.csv").into_os_string();
+    let predictions = [predictions.as_encoded_bytes(), b"\xFF"].concat();
+    let predictions = OsStr::from_bytes(&predictions);
+    let args = ["predict", "--json", "--model"];
+    let mut predict: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    predict.extend([
+        run,
+        OsStr::new("--data"),
+        rows.as_os_str(),
+        OsStr::new("--out"),
+        predictions,
+    ]);
+    let output = nabla(&predict);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON object");
+    assert_eq!(summary["rows"], 2);
+    let out = summary["out"].as_str().expect("the predictions file");
+    assert!(out.ends_with("p.csv\u{FFFD}"), "{out}");
+}
+
 #[test]
 fn a_trained_model_predicts_evaluates_and_describes_itself() {
     let dir = Scratch::new("predict");

@@ -5,13 +5,14 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use common::{Scratch, nabla, text, utf8};
 
 /// Runs `args` and asserts a usage error: exit code 2, exactly one line on
 /// stderr starting with `error: `, no panic, and every one of `needles`.
-fn assert_usage_error(args: &[&str], needles: &[&str]) {
+fn assert_usage_error<S: AsRef<OsStr> + std::fmt::Debug>(args: &[S], needles: &[&str]) {
     let output = nabla(args);
     let stderr = text(&output.stderr);
     let context = format!(
@@ -510,4 +511,56 @@ fn eval_on_a_class_unseen_in_training() {
         &["eval", "--model", utf8(&model), "--data", utf8(&data)],
         &["roses.csv", "line 3", "species", "rose"],
     );
+}
+
+// 5. A path that is not UTF-8 where the settings are written as TOML text.
+
+/// `name` inside `dir`, with a byte that is not UTF-8 at its end.
+#[cfg(unix)]
+fn not_utf8(dir: &Path, name: &str) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    let mut bytes = name.as_bytes().to_vec();
+    bytes.push(0xFF);
+    dir.join(OsStr::from_bytes(&bytes))
+}
+
+#[cfg(unix)]
+#[test]
+fn print_config_with_a_path_that_is_not_utf8() {
+    let scratch = Scratch::new("print-config-utf8");
+    let out = not_utf8(scratch.dir(), "run");
+    assert_usage_error(
+        &[
+            OsStr::new("train"),
+            OsStr::new("--print-config"),
+            OsStr::new("--out"),
+            out.as_os_str(),
+        ],
+        &["--print-config: --out", "run\\xFF", "not valid UTF-8"],
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn checkpoints_with_a_path_that_is_not_utf8() {
+    let scratch = Scratch::new("checkpoint-utf8");
+    let out = not_utf8(scratch.dir(), "run");
+    let args = [
+        "train",
+        "--dataset",
+        "xor",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--checkpoint-every",
+        "1",
+        "--out",
+    ];
+    let mut args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    args.push(out.as_os_str());
+    assert_usage_error(
+        &args,
+        &["--checkpoint-every: --out", "run\\xFF", "not valid UTF-8"],
+    );
+    assert!(!out.exists(), "{} written after bad input", out.display());
 }

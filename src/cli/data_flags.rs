@@ -22,7 +22,7 @@ pub struct DataFlags {
     pub data: Option<PathBuf>,
     /// The targets of an `.npy` or IDX --data file (`y.npy`, `*-labels-idx1-ubyte`).
     #[arg(long, requires = "data")]
-    target_file: Option<PathBuf>,
+    pub target_file: Option<PathBuf>,
     /// The target column of --data, by name or 0-based index (default: the last).
     #[arg(long)]
     pub target: Option<String>,

@@ -156,11 +156,8 @@ fn data_rows(args: &Args, model: Option<&Model>) -> Result<(Dataset, String), Er
         (Some(path), _) => path.display().to_string(),
         (None, name) => name.clone().unwrap_or_default(),
     };
-    if let Some(m) = model {
-        let reference = format!(
-            "the model in {}",
-            args.model.as_ref().expect("a model").display()
-        );
+    if let (Some(m), Some(dir)) = (model, &args.model) {
+        let reference = format!("the model in {}", dir.display());
         conform(
             &mut data,
             &m.card.feature_names,
@@ -255,7 +252,7 @@ fn setup(args: &Args) -> Result<Setup, Error> {
     if weights > MAX_WEIGHTS || rows.checked_mul(widest).is_none_or(|n| n > MAX_ACTIVATIONS) {
         return Err(too_big());
     }
-    let outputs = last_width(&layers).expect("a stack has a Linear layer");
+    let outputs = last_width(&layers).expect("the parsers refuse a stack without a Linear layer");
     let model_loss = model.as_ref().map(|m| m.card.loss.as_str());
     let loss_name = args.loss.as_deref().or(model_loss);
 

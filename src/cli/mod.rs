@@ -62,8 +62,23 @@ enum Command {
     Bench(bench::Args),
 }
 
+/// Lets a closed pipe end the process quietly, as it ends any other command
+/// in `nabla predict … | head`: Rust ignores SIGPIPE, which makes the next
+/// `print!` panic, so the default action is restored. Files are written
+/// atomically, so a run cut short this way leaves none half-written.
+#[cfg(unix)]
+fn die_on_closed_pipe() {
+    // SAFETY: at the start of `main`, before any thread is spawned, and
+    // SIG_DFL is a valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Parses the process arguments, runs the command, and reports the outcome.
 pub fn main() -> ExitCode {
+    #[cfg(unix)]
+    die_on_closed_pipe();
     let argv = match config::expand(std::env::args_os().collect()) {
         Ok(argv) => argv,
         Err(error) => {

@@ -157,7 +157,8 @@ pub fn predict(args: &PredictArgs) -> Result<(), Error> {
         });
         println!(
             "{}",
-            json!({ "rows": rows.rows, "out": args.out, "predicted_per_class": per_class })
+            json!({ "rows": rows.rows, "out": args.out.as_ref().map(|p| p.display().to_string()),
+                    "predicted_per_class": per_class })
         );
     }
     Ok(())

@@ -251,10 +251,35 @@ fn load_test_file(args: &Args, path: &Path, data: &Dataset) -> Result<Dataset, E
     Ok(test)
 }
 
+/// The settings to write as TOML, for `--print-config` or a checkpoint's
+/// `config.toml` (`flag` says which asks). TOML holds text only, so a path
+/// that is not UTF-8 is refused, naming its flag.
+fn settings(args: &Args, flag: &str) -> Result<serde_json::Value, Error> {
+    let paths = [
+        ("--data", args.data.data.as_deref()),
+        ("--target-file", args.data.target_file.as_deref()),
+        ("--test", args.test.as_deref()),
+        ("--init", args.init.as_deref()),
+        ("--out", Some(args.out.as_path())),
+    ];
+    for (name, path) in paths {
+        if let Some(path) = path.filter(|p| p.to_str().is_none()) {
+            return Err(usage(format!(
+                "{flag}: {name} {path:?} is not valid UTF-8, and the settings are written as TOML text; use a path in UTF-8"
+            )));
+        }
+    }
+    serde_json::to_value(args).map_err(|e| {
+        usage(format!(
+            "{flag}: the settings cannot be written as TOML: {e}"
+        ))
+    })
+}
+
 /// Runs the training and writes the run directory.
 pub fn run(args: &Args) -> Result<(), Error> {
     if args.print_config {
-        let settings = serde_json::to_value(args).expect("the settings serialize");
+        let settings = settings(args, "--print-config")?;
         print!("{}", super::config::to_toml(&settings));
         return Ok(());
     }
@@ -401,7 +426,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
             let dir = args.out.join("checkpoint");
             // What the run computes; where it writes and how it talks are
             // the resuming command's choice (`--out` defaults to this run).
-            let mut settings = serde_json::to_value(args).expect("the settings serialize");
+            let mut settings = settings(args, "--checkpoint-every")?;
             if let Some(map) = settings.as_object_mut() {
                 for key in ["out", "quiet", "json", "log"] {
                     map.remove(key);
@@ -636,7 +661,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
             "epochs_run": report.history.len(),
             "train_seconds": train_seconds,
             "threads": threads,
-            "out": args.out,
+            "out": args.out.display().to_string(),
         });
         println!("{summary}");
     } else {

@@ -139,7 +139,7 @@ pub(crate) fn auto_numeric(values: &[f64], target: &str) -> Result<String, Strin
         ));
     }
     let mut distinct = values.to_vec();
-    distinct.sort_by(|a, b| a.partial_cmp(b).expect("finite targets"));
+    distinct.sort_by(|a, b| a.partial_cmp(b).expect("fract() != 0 caught NaN and ±inf"));
     distinct.dedup();
     if distinct.len() > MAX_AUTO_CLASSES {
         return Err(format!(

@@ -724,6 +724,45 @@ fn a_config_file_sets_every_flag_and_flags_override_it() {
 }
 
 #[test]
+fn the_largest_seed_survives_print_config_and_config() {
+    let dir = Scratch::new("config-seed");
+    let printed = nabla(&["train", "--seed", "18446744073709551615", "--print-config"]);
+    assert!(printed.status.success(), "{}", text(&printed.stderr));
+    // Above TOML's integers, so written as its digits in quotes.
+    assert!(
+        text(&printed.stdout).contains("seed = \"18446744073709551615\"\n"),
+        "{}",
+        text(&printed.stdout)
+    );
+    let config = dir.path("printed.toml");
+    std::fs::write(&config, &printed.stdout).expect("written");
+    let config = utf8(&config);
+    let again = nabla(&["train", "--config", config, "--print-config"]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(text(&again.stdout), text(&printed.stdout));
+
+    let out = dir.path("run");
+    let output = nabla(&[
+        "train",
+        "--config",
+        config,
+        "--dataset",
+        "xor",
+        "--epochs",
+        "1",
+        "--no-plots",
+        "--quiet",
+        "--out",
+        utf8(&out),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path("run/model.json")).expect("card"))
+            .expect("JSON");
+    assert_eq!(card["training"]["seed"].as_u64(), Some(u64::MAX));
+}
+
+#[test]
 fn a_separate_test_file_is_measured_with_the_training_labels() {
     let dir = Scratch::new("testfile");
     let iris = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv"))

@@ -513,6 +513,94 @@ fn eval_on_a_class_unseen_in_training() {
     );
 }
 
+/// Rewrites the `model.json` of the run `model` after `edit` has changed it.
+fn edit_card(model: &Path, edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>)) {
+    let path = model.join("model.json");
+    let text = std::fs::read_to_string(&path).expect("the card");
+    let mut card: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    edit(card.as_object_mut().expect("an object"));
+    std::fs::write(&path, card.to_string()).expect("written");
+}
+
+/// `predict --model MODEL --data iris.csv --out …`, `eval` and `inspect`
+/// are refused with all of `needles`, and no predictions are written.
+fn model_refused(scratch: &Scratch, model: &Path, needles: &[&str]) {
+    let out = scratch.path("predictions.csv");
+    let model = utf8(model);
+    assert_usage_error(
+        &[
+            "predict",
+            "--model",
+            model,
+            "--data",
+            IRIS,
+            "--out",
+            utf8(&out),
+        ],
+        needles,
+    );
+    assert!(!out.exists(), "no predictions written after bad input");
+    assert_usage_error(&["eval", "--model", model, "--data", IRIS], needles);
+    assert_usage_error(&["inspect", model], needles);
+}
+
+#[test]
+fn a_model_card_with_fewer_labels_than_outputs() {
+    let scratch = Scratch::new("card-labels");
+    let model = iris_model(&scratch);
+    edit_card(&model, |card| {
+        card.insert("labels".into(), serde_json::json!(["setosa"]));
+    });
+    model_refused(
+        &scratch,
+        &model,
+        &[
+            "model.json is not a valid model card",
+            "the number of labels (1)",
+            "3 outputs",
+            "one label per output",
+        ],
+    );
+}
+
+#[test]
+fn a_model_card_with_fewer_feature_names_than_inputs() {
+    let scratch = Scratch::new("card-features");
+    let model = iris_model(&scratch);
+    edit_card(&model, |card| {
+        card.insert(
+            "feature_names".into(),
+            serde_json::json!(["sepal_length", "sepal_width", "petal_length"]),
+        );
+    });
+    model_refused(
+        &scratch,
+        &model,
+        &[
+            "model.json is not a valid model card",
+            "feature_names (3)",
+            "inputs (4)",
+        ],
+    );
+}
+
+#[test]
+fn a_model_card_with_a_classification_loss_and_no_labels() {
+    let scratch = Scratch::new("card-no-labels");
+    let model = iris_model(&scratch);
+    edit_card(&model, |card| {
+        card.insert("labels".into(), serde_json::Value::Null);
+    });
+    model_refused(
+        &scratch,
+        &model,
+        &[
+            "model.json is not a valid model card",
+            "loss cross_entropy trains a classifier, but the card lists no labels",
+        ],
+    );
+}
+
 // 5. A path that is not UTF-8 where the settings are written as TOML text.
 
 /// `name` inside `dir`, with a byte that is not UTF-8 at its end.
@@ -563,4 +651,23 @@ fn checkpoints_with_a_path_that_is_not_utf8() {
         &["--checkpoint-every: --out", "run\\xFF", "not valid UTF-8"],
     );
     assert!(!out.exists(), "{} written after bad input", out.display());
+}
+
+// 6. A settings file.
+
+#[test]
+fn a_config_seed_too_large_for_a_toml_integer() {
+    let scratch = Scratch::new("config-seed");
+    let config = scratch.write("big.toml", "epochs = 1\nseed = 18446744073709551615\n");
+    let out = scratch.path("run");
+    assert_usage_error(
+        &["train", "--config", utf8(&config), "--out", utf8(&out)],
+        &[
+            "big.toml",
+            "18446744073709551615",
+            "TOML integers stop at 9223372036854775807",
+            "write it in quotes: \"18446744073709551615\"",
+        ],
+    );
+    assert_no_run_written(&out);
 }

@@ -108,7 +108,11 @@ fn settings(path: &str, subcommand: &str) -> Result<Vec<String>, Error> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::Usage(format!("cannot read {path}: {e}")))?;
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        Error::Usage(format!("{path}: {}", e.message().replace('\n', " ")))
+        Error::Usage(format!(
+            "{path}: {}{}",
+            e.message().replace('\n', " "),
+            quoting_hint(&text, &e)
+        ))
     })?;
     let command = Cli::command();
     let flags: Vec<String> = command
@@ -163,6 +167,21 @@ fn settings(path: &str, subcommand: &str) -> Result<Vec<String>, Error> {
     Ok(tokens)
 }
 
+/// For a TOML error at a whole number above `i64::MAX` that a `u64` flag
+/// (`--seed`) takes: how to write it so it is read, as `--print-config`
+/// writes it; else nothing.
+fn quoting_hint(text: &str, error: &toml::de::Error) -> String {
+    let literal = error.span().and_then(|r| text.get(r)).unwrap_or_default();
+    if literal.parse::<u64>().is_ok() && literal.parse::<i64>().is_err() {
+        format!(
+            " ({literal}); TOML integers stop at {}, so write it in quotes: \"{literal}\"",
+            i64::MAX
+        )
+    } else {
+        String::new()
+    }
+}
+
 /// The effective settings of a parsed subcommand as TOML (flags left at
 /// their defaults included), for `--print-config`.
 pub fn to_toml(settings: &serde_json::Value) -> String {
@@ -177,13 +196,17 @@ pub fn to_toml(settings: &serde_json::Value) -> String {
     toml::to_string(&table).expect("plain values serialize")
 }
 
+/// A setting as a TOML value. TOML integers are signed 64-bit, so a whole
+/// number above `i64::MAX` (a `--seed` up to `u64::MAX`) is written as a
+/// string of its digits, which [`settings`] passes to the flag unchanged.
 fn toml_value(value: &serde_json::Value) -> Option<toml::Value> {
     Some(match value {
         serde_json::Value::Null => return None,
         serde_json::Value::Bool(b) => toml::Value::Boolean(*b),
-        serde_json::Value::Number(n) => match n.as_i64() {
-            Some(i) => toml::Value::Integer(i),
-            None => toml::Value::Float(n.as_f64()?),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => toml::Value::Integer(i),
+            (None, Some(u)) => toml::Value::String(u.to_string()),
+            (None, None) => toml::Value::Float(n.as_f64()?),
         },
         serde_json::Value::String(s) => toml::Value::String(s.clone()),
         serde_json::Value::Array(items) => {
@@ -191,4 +214,51 @@ fn toml_value(value: &serde_json::Value) -> Option<toml::Value> {
         }
         serde_json::Value::Object(_) => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_numbers_beyond_toml_integers_read_back_exactly() {
+        let values = serde_json::json!({
+            "seed": u64::MAX,
+            "restarts": i64::MAX,
+            "lr": 0.001,
+            "l1": -2,
+        });
+        let text = to_toml(&values);
+        assert!(text.contains("seed = \"18446744073709551615\"\n"), "{text}");
+        assert!(text.contains("restarts = 9223372036854775807\n"), "{text}");
+        let path = std::env::temp_dir().join(format!("nabla-config-{}.toml", std::process::id()));
+        std::fs::write(&path, &text).expect("written");
+        let tokens = settings(path.to_str().expect("UTF-8"), "train");
+        std::fs::remove_file(&path).expect("cleanup");
+        let tokens = tokens.expect("the printed settings read back");
+        for expected in [
+            "--seed=18446744073709551615",
+            "--restarts=9223372036854775807",
+            "--lr=0.001",
+            "--l1=-2",
+        ] {
+            assert!(
+                tokens.iter().any(|t| t == expected),
+                "{expected}: {tokens:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unquoted_seed_beyond_toml_integers_is_refused_with_the_quoted_form() {
+        let text = "epochs = 3\nseed = 18446744073709551615\n";
+        let error = text.parse::<toml::Table>().expect_err("too large for TOML");
+        assert_eq!(
+            quoting_hint(text, &error),
+            " (18446744073709551615); TOML integers stop at 9223372036854775807, so write it in quotes: \"18446744073709551615\""
+        );
+        let text = "epochs = 3x\n";
+        let error = text.parse::<toml::Table>().expect_err("not TOML");
+        assert_eq!(quoting_hint(text, &error), "");
+    }
 }

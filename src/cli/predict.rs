@@ -102,6 +102,8 @@ pub fn predict(args: &PredictArgs) -> Result<(), Error> {
     let mut csv = String::new();
     match &model.card.labels {
         Some(labels) => {
+            // `Model::load` refuses a card whose labels do not fit the
+            // outputs: one per output, or two for a single output.
             let width = outputs.shape()[1];
             let p = probabilities(model.loss(), &outputs);
             let classes = predict_classes(&outputs);

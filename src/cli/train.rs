@@ -521,7 +521,8 @@ pub fn run(args: &Args) -> Result<(), Error> {
         f64,
     )> = None;
     for restart in 0..args.restarts as u64 {
-        let seed = args.seed + restart;
+        // Past u64::MAX the seeds go on from 0.
+        let seed = args.seed.wrapping_add(restart);
         let mut model = build_sequential(
             inputs,
             &layers,

@@ -245,14 +245,7 @@ fn check_widths(card: &ModelCard, layers: &[LayerSpec], loss: LossKind) -> Resul
             card.feature_names[j]
         ));
     }
-    let outputs = layers
-        .iter()
-        .rev()
-        .find_map(|l| match l {
-            LayerSpec::Linear(width) => Some(*width),
-            _ => None,
-        })
-        .unwrap_or(inputs);
+    let outputs = LayerSpec::last_linear_width(layers).unwrap_or(inputs);
     let Some(labels) = &card.labels else {
         return if loss.is_classification() {
             Err(format!(

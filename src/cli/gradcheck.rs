@@ -119,14 +119,6 @@ pub(super) fn size_of_stack(inputs: usize, layers: &[LayerSpec]) -> Option<(usiz
     Some((weights, widest))
 }
 
-/// The width of the last Linear layer.
-fn last_width(layers: &[LayerSpec]) -> Option<usize> {
-    layers.iter().rev().find_map(|l| match l {
-        LayerSpec::Linear(width) => Some(*width),
-        _ => None,
-    })
-}
-
 /// What is checked: an f64 network in evaluation mode, the rows and the
 /// loss, and where they came from, in words.
 struct Setup {
@@ -252,7 +244,8 @@ fn setup(args: &Args) -> Result<Setup, Error> {
     if weights > MAX_WEIGHTS || rows.checked_mul(widest).is_none_or(|n| n > MAX_ACTIVATIONS) {
         return Err(too_big());
     }
-    let outputs = last_width(&layers).expect("the parsers refuse a stack without a Linear layer");
+    let outputs = LayerSpec::last_linear_width(&layers)
+        .expect("the parsers refuse a stack without a Linear layer");
     let model_loss = model.as_ref().map(|m| m.card.loss.as_str());
     let loss_name = args.loss.as_deref().or(model_loss);
 

@@ -126,14 +126,8 @@ fn check_destination(flag: &str, path: &Path) -> Result<(), Error> {
 /// One forward and backward pass of the network the arguments describe,
 /// traced.
 fn trace_one_pass(args: &Args, layers: &[LayerSpec]) -> Graph {
-    let out_width = layers
-        .iter()
-        .rev()
-        .find_map(|l| match l {
-            LayerSpec::Linear(width) => Some(*width),
-            _ => None,
-        })
-        .expect("parse_words guarantees a Linear layer");
+    let out_width =
+        LayerSpec::last_linear_width(layers).expect("parse_words guarantees a Linear layer");
     let mut rng = Rng::seed(args.seed);
     let model = build_sequential(
         args.inputs,

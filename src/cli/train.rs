@@ -333,10 +333,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
         ],
     };
 
-    let last_width = layers.iter().rev().find_map(|l| match l {
-        LayerSpec::Linear(width) => Some(*width),
-        _ => None,
-    });
+    let last_width = LayerSpec::last_linear_width(&layers);
     if let Some(problem) = output_mismatch(loss, &data, last_width) {
         return Err(usage(format!(
             "--layers: {problem}; end the stack with {outputs}"

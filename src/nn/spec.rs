@@ -45,6 +45,16 @@ pub enum SpecError {
 }
 
 impl LayerSpec {
+    /// The width of the last Linear layer in `layers`, if any: the
+    /// network's output width, which the activations, dropout and batch
+    /// normalization after it keep.
+    pub fn last_linear_width(layers: &[LayerSpec]) -> Option<usize> {
+        layers.iter().rev().find_map(|l| match l {
+            LayerSpec::Linear(width) => Some(*width),
+            _ => None,
+        })
+    }
+
     /// Reads one layer.
     pub fn parse(word: &str) -> Result<LayerSpec, SpecError> {
         let word = word.trim();
@@ -159,6 +169,15 @@ mod tests {
         let layers = LayerSpec::parse_list(text).unwrap();
         let written: Vec<String> = layers.iter().map(ToString::to_string).collect();
         assert_eq!(written.join(","), text);
+    }
+
+    #[test]
+    fn the_last_linear_layer_gives_the_output_width() {
+        let width =
+            |text: &str| LayerSpec::last_linear_width(&LayerSpec::parse_list(text).unwrap());
+        assert_eq!(width("64,relu,3"), Some(3));
+        assert_eq!(width("8,tanh,2,batchnorm,dropout:0.5,log_softmax"), Some(2));
+        assert_eq!(LayerSpec::last_linear_width(&[]), None);
     }
 
     #[test]

@@ -288,6 +288,33 @@ fn compare_runs_several_optimizers_and_plots_their_paths() {
 }
 
 #[test]
+fn a_path_spanning_nearly_every_f64_is_still_plotted() {
+    // f runs from about -1.4e308 to 1.4e308 over the plotted range, whose
+    // width overflows an f64: the axes must stay finite for the chart to
+    // finish.
+    let dir = Scratch::new("plot-huge");
+    let svg = dir.path("huge.svg");
+    let out = nabla(&[
+        "minimize",
+        "1e10*x",
+        "--from",
+        "1e298",
+        "--lr",
+        "2e288",
+        "--max-steps",
+        "1",
+        "--plot",
+        utf8(&svg),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        std::fs::read_to_string(&svg)
+            .expect("the plot")
+            .contains("</svg>")
+    );
+}
+
+#[test]
 fn plots_of_three_variables_or_unknown_formats_are_refused() {
     refused(
         &["minimize", "x + y + z", "--plot", "p.png"],

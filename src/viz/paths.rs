@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use super::axis::LIMIT;
 use super::{ContourChart, Grid, LineChart, PlotError, Series};
 use crate::expr::{Expr, Minimization};
 
@@ -90,10 +91,12 @@ pub fn plot_paths(
 }
 
 /// The range of the values with a fifth of its width added on each side
-/// (at least ±1 around a single value).
+/// (at least ±1 around a single value), within ±[`LIMIT`] so that its
+/// width is finite.
 fn padded(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
+        .map(|v| v.clamp(-LIMIT / 2.0, LIMIT / 2.0))
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });

@@ -671,3 +671,25 @@ fn a_config_seed_too_large_for_a_toml_integer() {
     );
     assert_no_run_written(&out);
 }
+
+// 7. An output directory that is a file.
+
+#[test]
+fn an_out_directory_that_is_a_file() {
+    let scratch = Scratch::new("out-file");
+    let file = scratch.write("taken", "not a directory");
+    for command in ["train", "surface"] {
+        assert_usage_error(
+            &[command, "--out", utf8(&file)],
+            &[
+                "--out",
+                "taken is a file, not a directory",
+                "name a directory",
+            ],
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("kept"),
+        "not a directory"
+    );
+}

@@ -117,3 +117,21 @@ pub fn main() -> ExitCode {
         }
     }
 }
+
+/// Makes the output directory `dir` (the `--out` of `train` and
+/// `surface`) if it is missing, before any work, or says in one line why
+/// it cannot be.
+fn make_out_dir(dir: &std::path::Path) -> Result<(), Error> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "--out {} is a file, not a directory; name a directory to write into",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Error::Usage(format!(
+            "--out {}: cannot make the directory: {e}",
+            dir.display()
+        ))
+    })
+}

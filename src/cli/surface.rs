@@ -91,8 +91,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
         None => not_gate_panels(args)?,
         Some(dir) => vec![model_panel(args, dir)?],
     };
-    std::fs::create_dir_all(&args.out)
-        .map_err(|e| usage(format!("--out {}: {e}", args.out.display())))?;
+    super::make_out_dir(&args.out)?;
     for panel in &panels {
         let (at, value) = minimum(&panel.grid);
         println!(

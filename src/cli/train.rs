@@ -462,8 +462,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
         load_weights(&mut probe, init).map_err(|e| usage(format!("--init: {e}")))?;
     }
     // A directory that cannot be made fails now, not after the training.
-    std::fs::create_dir_all(&args.out)
-        .map_err(|e| usage(format!("--out {}: {e}", args.out.display())))?;
+    super::make_out_dir(&args.out)?;
     let talk = !args.quiet && !args.json;
     if talk {
         println!(

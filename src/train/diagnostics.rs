@@ -139,22 +139,35 @@ pub(super) fn saturation_threshold(act: Pointwise) -> Option<f64> {
     }
 }
 
+/// The partial sums [`sum_of_squares`] keeps.
+const SQUARE_LANES: usize = 16;
+
 /// Σ xᵢ² in f64, over sixteen interleaved partial sums: they are
 /// independent, so the loop vectorizes (one ordered sum would not).
-#[multiversion::multiversion(targets = "simd")]
+/// Fewer values than partial sums are added in order, without the
+/// dispatch to the vectorized loop (the partial sums would all be zero:
+/// the same value, without their chain of sixteen additions).
 pub(super) fn sum_of_squares<T: Element>(values: &[T]) -> f64 {
-    const LANES: usize = 16;
-    let chunks = values.chunks_exact(LANES);
-    let rest = chunks.remainder();
-    let tail: f64 = rest
+    if values.len() < SQUARE_LANES {
+        return ordered_sum_of_squares(values);
+    }
+    interleaved_sum_of_squares(values)
+}
+
+/// Σ xᵢ² in f64, added in order.
+fn ordered_sum_of_squares<T: Element>(values: &[T]) -> f64 {
+    values
         .iter()
         .map(|x| x.to_f64().expect("floats convert").powi(2))
-        .sum();
-    if values.len() < LANES {
-        // The partial sums would all be zero: the same value, without
-        // their chain of sixteen additions.
-        return tail;
-    }
+        .sum()
+}
+
+/// [`sum_of_squares`] of at least [`SQUARE_LANES`] values.
+#[multiversion::multiversion(targets = "simd")]
+fn interleaved_sum_of_squares<T: Element>(values: &[T]) -> f64 {
+    const LANES: usize = SQUARE_LANES;
+    let chunks = values.chunks_exact(LANES);
+    let tail = ordered_sum_of_squares(chunks.remainder());
     let mut partial = [0.0f64; LANES];
     for chunk in chunks {
         for (p, x) in partial.iter_mut().zip(chunk) {

@@ -27,24 +27,37 @@ use super::diagnostics::{
 use super::kernels::{
     LinearShape, Pointwise, linear_backward, linear_forward, softmax_cross_entropy, squared_error,
 };
-use super::lanes::{LaneLayer, LaneNet};
+use super::lanes::LaneNet;
 use super::{BatchTargets, FitOptions, LossKind};
 
-/// One Linear layer and the activation after it.
+/// One Linear layer and the activation after it: its shape and where its
+/// parameters are, as the general and the lane kernels read them.
+#[derive(Clone, Debug)]
+pub(super) struct StagePlan {
+    /// Features in.
+    pub(super) inputs: usize,
+    /// Units out.
+    pub(super) outputs: usize,
+    /// The activation after the product.
+    pub(super) act: Pointwise,
+    /// The activation layer's index in the model, if there is one (for
+    /// its diagnostic).
+    pub(super) act_layer: Option<usize>,
+    /// Where the weight `[outputs, inputs]` starts in the joined layout
+    /// (of the parameters and of their gradients).
+    pub(super) weight_at: usize,
+    /// Where the bias `[outputs]` starts in the joined layout, if the
+    /// layer has one.
+    pub(super) bias_at: Option<usize>,
+}
+
+/// One stage of the general kernels: the plan, the Linear layer's index
+/// in the model and the stage's outputs.
 #[derive(Clone, Debug)]
 struct Stage {
     /// The Linear layer's index in the model.
     layer: usize,
-    act: Pointwise,
-    /// The activation layer's index, if there is one.
-    act_layer: Option<usize>,
-    inputs: usize,
-    outputs: usize,
-    /// Where the weight `[outputs, inputs]` starts in the joined layout.
-    weight_at: usize,
-    /// Where the bias `[outputs]` starts in the joined layout, if the
-    /// layer has one.
-    bias_at: Option<usize>,
+    plan: StagePlan,
     /// The activation's outputs for the current batch, `rows × outputs`.
     output: Storage,
 }
@@ -64,8 +77,8 @@ impl Stage {
     fn shape(&self, rows: usize) -> LinearShape {
         LinearShape {
             rows,
-            inputs: self.inputs,
-            outputs: self.outputs,
+            inputs: self.plan.inputs,
+            outputs: self.plan.outputs,
         }
     }
 
@@ -81,8 +94,9 @@ impl Stage {
             }
             Weights::Joined(all) => {
                 let all = all.as_slice::<T>();
-                let weight = &all[self.weight_at..self.weight_at + self.outputs * self.inputs];
-                let bias = self.bias_at.map(|at| &all[at..at + self.outputs]);
+                let weight = &all[self.plan.weight_at
+                    ..self.plan.weight_at + self.plan.outputs * self.plan.inputs];
+                let bias = self.plan.bias_at.map(|at| &all[at..at + self.plan.outputs]);
                 (weight, bias)
             }
         }
@@ -143,7 +157,10 @@ impl FusedNet {
                 None => (Pointwise::Identity, None),
             };
             let (outputs, inputs) = (weight.shape()[0], weight.shape()[1]);
-            if stages.last().is_some_and(|s: &Stage| s.outputs != inputs) {
+            if stages
+                .last()
+                .is_some_and(|s: &Stage| s.plan.outputs != inputs)
+            {
                 return None;
             }
             let weight_at = joined;
@@ -154,12 +171,14 @@ impl FusedNet {
             });
             stages.push(Stage {
                 layer,
-                act,
-                act_layer,
-                inputs,
-                outputs,
-                weight_at,
-                bias_at,
+                plan: StagePlan {
+                    inputs,
+                    outputs,
+                    act,
+                    act_layer,
+                    weight_at,
+                    bias_at,
+                },
                 output: empty(dtype),
             });
             i += 1;
@@ -167,15 +186,7 @@ impl FusedNet {
         if stages.is_empty() {
             return None;
         }
-        let lane_layers = stages.iter().map(|stage| LaneLayer {
-            inputs: stage.inputs,
-            outputs: stage.outputs,
-            act: stage.act,
-            act_layer: stage.act_layer,
-            weight_at: stage.weight_at,
-            bias_at: stage.bias_at,
-        });
-        let lanes = LaneNet::new(lane_layers.collect(), dtype);
+        let lanes = LaneNet::new(stages.iter().map(|s| s.plan.clone()).collect(), dtype);
         Some(FusedNet {
             stages,
             loss,
@@ -225,13 +236,16 @@ impl FusedNet {
             let linear = model.layers()[stage.layer]
                 .as_linear()
                 .expect("compiled from this model");
-            let len = stage.outputs * stage.inputs;
+            let len = stage.plan.outputs * stage.plan.inputs;
             pairs.push((
                 linear.weight.id(),
-                segment(all, stage.weight_at, len, linear.weight.shape()),
+                segment(all, stage.plan.weight_at, len, linear.weight.shape()),
             ));
-            if let (Some(bias), Some(at)) = (&linear.bias, stage.bias_at) {
-                pairs.push((bias.id(), segment(all, at, stage.outputs, bias.shape())));
+            if let (Some(bias), Some(at)) = (&linear.bias, stage.plan.bias_at) {
+                pairs.push((
+                    bias.id(),
+                    segment(all, at, stage.plan.outputs, bias.shape()),
+                ));
             }
         }
         Gradients::from_pairs(pairs)
@@ -241,7 +255,8 @@ impl FusedNet {
     /// evaluation, with the layer's index.
     pub(super) fn weight_grad_norms(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
         self.stages.iter().map(|stage| {
-            let range = stage.weight_at..stage.weight_at + stage.outputs * stage.inputs;
+            let range =
+                stage.plan.weight_at..stage.plan.weight_at + stage.plan.outputs * stage.plan.inputs;
             let sum = match self.grads.storage() {
                 Storage::F32(g) => sum_of_squares(&g[range]),
                 Storage::F64(g) => sum_of_squares(&g[range]),
@@ -270,7 +285,7 @@ impl FusedNet {
     /// width.
     pub(super) fn output(&self) -> (&Storage, usize) {
         let last = self.stages.last().expect("at least one stage");
-        (&last.output, last.outputs)
+        (&last.output, last.plan.outputs)
     }
 
     /// The forward pass, stage by stage: output = act(bias + input·Wᵀ),
@@ -290,7 +305,7 @@ impl FusedNet {
                 lanes.load(l, weight, bias);
             }
             let last = self.stages.last_mut().expect("at least one stage");
-            let out = resized::<T>(&mut last.output, rows * last.outputs);
+            let out = resized::<T>(&mut last.output, rows * last.plan.outputs);
             return lanes.forward(x, rows, out, diagnostics);
         }
         for s in 0..self.stages.len() {
@@ -299,32 +314,34 @@ impl FusedNet {
             let input = done.last().map_or(x, |prev| slice(&prev.output));
             let (weight, bias) = stage.weights::<T>(weights);
             let shape = stage.shape(rows);
-            let out = resized::<T>(&mut stage.output, rows * stage.outputs);
+            let out = resized::<T>(&mut stage.output, rows * stage.plan.outputs);
             linear_forward(out, input, weight, bias, shape);
-            let measured = saturation_threshold(stage.act)
+            let measured = saturation_threshold(stage.plan.act)
                 .filter(|_| diagnostics.is_some() && !out.is_empty())
                 .map(|threshold| {
                     let beyond = out.iter().filter(|z| z.abs() > T::c(threshold)).count();
                     (DiagnosticKind::Saturated, beyond as f64 / out.len() as f64)
                 });
-            stage.act.forward(out);
+            stage.plan.act.forward(out);
             let measured = measured.or_else(|| {
-                (stage.act == Pointwise::ReLU && diagnostics.is_some() && !out.is_empty()).then(
-                    || {
-                        let dead = (0..stage.outputs)
+                (stage.plan.act == Pointwise::ReLU && diagnostics.is_some() && !out.is_empty())
+                    .then(|| {
+                        let dead = (0..stage.plan.outputs)
                             .filter(|&u| {
                                 out.iter()
                                     .skip(u)
-                                    .step_by(stage.outputs)
+                                    .step_by(stage.plan.outputs)
                                     .all(|&y| y == T::zero())
                             })
                             .count();
-                        (DiagnosticKind::DeadRelu, dead as f64 / stage.outputs as f64)
-                    },
-                )
+                        (
+                            DiagnosticKind::DeadRelu,
+                            dead as f64 / stage.plan.outputs as f64,
+                        )
+                    })
             });
             if let (Some(found), Some(layer), Some((kind, value))) =
-                (diagnostics.as_deref_mut(), stage.act_layer, measured)
+                (diagnostics.as_deref_mut(), stage.plan.act_layer, measured)
             {
                 found.push(LayerDiagnostic { layer, kind, value });
             }
@@ -346,25 +363,25 @@ impl FusedNet {
 
         // The loss, and its gradient with respect to the model's output.
         let last = self.stages.last().expect("at least one stage");
-        let last_outputs = last.outputs;
-        let delta = resized::<T>(&mut self.delta, rows * last.outputs);
+        let last_outputs = last.plan.outputs;
+        let delta = resized::<T>(&mut self.delta, rows * last.plan.outputs);
         let loss = match (self.loss, targets) {
             (LossKind::CrossEntropy, BatchTargets::Classes(classes, _)) => {
-                softmax_cross_entropy(slice(&last.output), classes, last.outputs, delta)
+                softmax_cross_entropy(slice(&last.output), classes, last.plan.outputs, delta)
             }
             (LossKind::Mse, BatchTargets::Values(values)) => {
                 let values = values.as_slice::<T>();
                 assert_eq!(
-                    rows * last.outputs,
+                    rows * last.plan.outputs,
                     values.len(),
                     "mse: {} predictions for {} targets",
-                    rows * last.outputs,
+                    rows * last.plan.outputs,
                     values.len()
                 );
                 squared_error(slice(&last.output), |i| values[i], delta)
             }
             (LossKind::Mse, BatchTargets::Classes(classes, count)) => {
-                let (width, count) = (last.outputs, *count);
+                let (width, count) = (last.plan.outputs, *count);
                 // The one-hot, or for a single output of two classes the
                 // class itself (as `fit_width` fits them on the tape).
                 let single = width == 1 && count == 2;
@@ -397,13 +414,14 @@ impl FusedNet {
             let stage = &mut rest[0];
             let input = below.last().map_or(x, |prev| slice(&prev.output));
             let (weight, _) = stage.weights::<T>(weights);
-            let delta = &mut slice_mut::<T>(&mut self.delta)[..rows * stage.outputs];
-            stage.act.backward(delta, slice(&stage.output));
+            let delta = &mut slice_mut::<T>(&mut self.delta)[..rows * stage.plan.outputs];
+            stage.plan.act.backward(delta, slice(&stage.output));
             // The bias's gradient follows the weight's in the joined layout.
             let (weight_grad, rest) =
-                grads[stage.weight_at..].split_at_mut(stage.outputs * stage.inputs);
-            let bias_grad = stage.bias_at.map(|_| &mut rest[..stage.outputs]);
-            let below = (s > 0).then(|| resized::<T>(&mut self.delta_below, rows * stage.inputs));
+                grads[stage.plan.weight_at..].split_at_mut(stage.plan.outputs * stage.plan.inputs);
+            let bias_grad = stage.plan.bias_at.map(|_| &mut rest[..stage.plan.outputs]);
+            let below =
+                (s > 0).then(|| resized::<T>(&mut self.delta_below, rows * stage.plan.inputs));
             linear_backward(
                 delta,
                 input,

@@ -26,34 +26,17 @@
 use crate::tensor::{DType, Element, Storage};
 
 use super::diagnostics::{DiagnosticKind, LayerDiagnostic, LayerDiagnostics, saturation_threshold};
-use super::fused::{empty, resized, slice};
+use super::fused::{StagePlan, empty, resized, slice};
 use super::kernels::{Pointwise, relu, relu_derivative, sigmoid_derivative, tanh_derivative};
 
 /// The widest layer (inputs or outputs) the lane kernels take.
 pub(super) const WIDEST: usize = 8;
 
-/// One layer's shape and place, as the lane kernels read them.
-#[derive(Clone, Debug)]
-pub(super) struct LaneLayer {
-    /// Features in.
-    pub(super) inputs: usize,
-    /// Units out.
-    pub(super) outputs: usize,
-    /// The activation after the product.
-    pub(super) act: Pointwise,
-    /// The activation layer's index in the model, for its diagnostic.
-    pub(super) act_layer: Option<usize>,
-    /// Where the weight's gradient goes in the joined gradients.
-    pub(super) weight_at: usize,
-    /// Where the bias's gradient goes, if the layer has a bias.
-    pub(super) bias_at: Option<usize>,
-}
-
 /// A narrow network's layers and the lane kernels' buffers, kept from one
 /// step to the next.
 #[derive(Debug)]
 pub(super) struct LaneNet {
-    layers: Vec<LaneLayer>,
+    layers: Vec<StagePlan>,
     /// Lanes per row: 4 or [`WIDEST`].
     lanes: usize,
     /// Per layer, `2·lanes + 1` arrays of lanes: the weight by input
@@ -74,7 +57,7 @@ pub(super) struct LaneNet {
 impl LaneNet {
     /// The lane form of `layers`, if every one has inputs and outputs and
     /// none is wider than [`WIDEST`].
-    pub(super) fn new(layers: Vec<LaneLayer>, dtype: DType) -> Option<LaneNet> {
+    pub(super) fn new(layers: Vec<StagePlan>, dtype: DType) -> Option<LaneNet> {
         let widths = layers.iter().flat_map(|l| [l.inputs, l.outputs]);
         let lanes = match (widths.clone().min()?, widths.max()?) {
             (0, _) => return None,
@@ -199,7 +182,7 @@ impl LaneNet {
 /// the baseline.
 #[multiversion::multiversion(targets = "simd")]
 fn forward_rows<T: Element, const L: usize>(
-    (layers, weights): (&[LaneLayer], &[T]),
+    (layers, weights): (&[StagePlan], &[T]),
     x: &[T],
     rows: usize,
     values: &mut [T],
@@ -283,7 +266,7 @@ fn padded<T: Element, const L: usize>(values: &[T]) -> [T; L] {
 /// The share of a ReLU's units whose output `y` (one array of lanes per
 /// row) is 0 on every row, as the general forward pass measures it.
 #[inline(always)]
-fn dead_share<T: Element, const L: usize>(layer: &LaneLayer, y: &[[T; L]]) -> f64 {
+fn dead_share<T: Element, const L: usize>(layer: &StagePlan, y: &[[T; L]]) -> f64 {
     let mut alive = [false; L];
     for lanes in y {
         for j in 0..L {
@@ -299,7 +282,7 @@ fn dead_share<T: Element, const L: usize>(layer: &LaneLayer, y: &[[T; L]]) -> f6
 /// on every lane, in one loop over all the rows, which vectorizes; the
 /// hyperbolic tangent, a library call per value, only on the lanes in use.
 #[inline(always)]
-fn activate<T: Element, const L: usize>(layer: &LaneLayer, z: &mut [[T; L]]) {
+fn activate<T: Element, const L: usize>(layer: &StagePlan, z: &mut [[T; L]]) {
     match layer.act {
         Pointwise::Identity => {}
         Pointwise::ReLU => z.as_flattened_mut().iter_mut().for_each(|x| *x = relu(*x)),
@@ -364,7 +347,7 @@ fn layer_backward<T: Element, const L: usize>(
 /// the baseline.
 #[multiversion::multiversion(targets = "simd")]
 fn backward_rows<T: Element, const L: usize>(
-    (layers, weights): (&[LaneLayer], &[T]),
+    (layers, weights): (&[StagePlan], &[T]),
     delta: &[T],
     (values, rows): (&[T], usize),
     accumulated: &mut [T],

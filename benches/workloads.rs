@@ -418,7 +418,13 @@ fn bench_kernels(c: &mut Criterion) {
             group.bench_function(format!("{name}/squared error {rows}×{classes}"), |b| {
                 b.iter_custom(|iters| {
                     in_pool(iters, || {
-                        black_box(squared_error(black_box(&logits), |i| targets[i], &mut grad));
+                        let target = |r: usize, j: usize| targets[r * classes + j];
+                        black_box(squared_error(
+                            black_box(&logits),
+                            classes,
+                            target,
+                            &mut grad,
+                        ));
                     })
                 })
             });

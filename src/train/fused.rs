@@ -255,8 +255,8 @@ impl FusedNet {
     /// evaluation, with the layer's index.
     pub(super) fn weight_grad_norms(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
         self.stages.iter().map(|stage| {
-            let range =
-                stage.plan.weight_at..stage.plan.weight_at + stage.plan.outputs * stage.plan.inputs;
+            let plan = &stage.plan;
+            let range = plan.weight_at..plan.weight_at + plan.outputs * plan.inputs;
             let sum = match self.grads.storage() {
                 Storage::F32(g) => sum_of_squares(&g[range]),
                 Storage::F64(g) => sum_of_squares(&g[range]),
@@ -300,9 +300,14 @@ impl FusedNet {
         let rows = inputs.shape()[0];
         let x = inputs.as_slice::<T>();
         if let Some(lanes) = self.lanes.as_mut() {
-            for (l, stage) in self.stages.iter().enumerate() {
-                let (weight, bias) = stage.weights::<T>(weights);
-                lanes.load(l, weight, bias);
+            match weights {
+                Weights::Joined(all) => lanes.load_joined(all.as_slice::<T>()),
+                Weights::Model(_) => {
+                    for (l, stage) in self.stages.iter().enumerate() {
+                        let (weight, bias) = stage.weights::<T>(weights);
+                        lanes.load(l, weight, bias);
+                    }
+                }
             }
             let last = self.stages.last_mut().expect("at least one stage");
             let out = resized::<T>(&mut last.output, rows * last.plan.outputs);
@@ -378,7 +383,13 @@ impl FusedNet {
                     rows * last.plan.outputs,
                     values.len()
                 );
-                squared_error(slice(&last.output), |i| values[i], delta)
+                let width = last.plan.outputs;
+                squared_error(
+                    slice(&last.output),
+                    width,
+                    |r, j| values[r * width + j],
+                    delta,
+                )
             }
             (LossKind::Mse, BatchTargets::Classes(classes, count)) => {
                 let (width, count) = (last.plan.outputs, *count);
@@ -389,16 +400,12 @@ impl FusedNet {
                     single || width == count,
                     "mse: outputs of width {width} for one-hot targets of width {count}"
                 );
-                let target = |i: usize| {
-                    let class = classes[i / width];
-                    let hot = if single {
-                        class == 1
-                    } else {
-                        class == i % width
-                    };
+                let target = |r: usize, j: usize| {
+                    let class = classes[r];
+                    let hot = if single { class == 1 } else { class == j };
                     if hot { T::one() } else { T::zero() }
                 };
-                squared_error(slice(&last.output), target, delta)
+                squared_error(slice(&last.output), width, target, delta)
             }
             (kind, _) => panic!("{kind:?} needs class targets"),
         };

@@ -277,11 +277,13 @@ pub fn softmax_cross_entropy<T: Element>(
     total / rows as f64
 }
 
-/// Mean squared error of `prediction` against the targets `target(i)`,
-/// and its gradient `2·(ŷ − y)/n` written into `grad` (of the same size).
+/// Mean squared error of `prediction` (row-major, `width` per row)
+/// against the targets `target(row, column)`, and its gradient
+/// `2·(ŷ − y)/n` written into `grad` (of the same size).
 #[multiversion::multiversion(targets = "simd")]
-pub fn squared_error<T: Element, F: Fn(usize) -> T>(
+pub fn squared_error<T: Element, F: Fn(usize, usize) -> T>(
     prediction: &[T],
+    width: usize,
     target: F,
     grad: &mut [T],
 ) -> f64 {
@@ -292,10 +294,15 @@ pub fn squared_error<T: Element, F: Fn(usize) -> T>(
     );
     let n = T::c(prediction.len() as f64);
     let mut total = 0.0;
-    for (i, (g, &p)) in grad.iter_mut().zip(prediction).enumerate() {
-        let diff = p - target(i);
-        total += (diff * diff).to_f64().expect("floats convert");
-        *g = (diff + diff) / n;
+    let rows = prediction
+        .chunks_exact(width.max(1))
+        .zip(grad.chunks_exact_mut(width.max(1)));
+    for (r, (prediction, grad)) in rows.enumerate() {
+        for (j, (g, &p)) in grad.iter_mut().zip(prediction).enumerate() {
+            let diff = p - target(r, j);
+            total += (diff * diff).to_f64().expect("floats convert");
+            *g = (diff + diff) / n;
+        }
     }
     total / prediction.len() as f64
 }
@@ -357,7 +364,12 @@ mod tests {
         let value = if cross_entropy {
             softmax_cross_entropy(&out, &[4, 0, 2], outputs, &mut delta)
         } else {
-            squared_error(&out, |i| (i % 3) as f64 - 1.0, &mut delta)
+            squared_error(
+                &out,
+                outputs,
+                |r, j| ((r * outputs + j) % 3) as f64 - 1.0,
+                &mut delta,
+            )
         };
         if let Some(grad) = grad {
             act.backward(&mut delta, &out);

@@ -91,6 +91,26 @@ impl LaneNet {
         }
     }
 
+    /// [`LaneNet::load`] of every layer, from the parameters joined end
+    /// to end (where each layer's `weight_at` and `bias_at` point).
+    pub(super) fn load_joined<T: Element>(&mut self, all: &[T]) {
+        match self.lanes {
+            4 => self.load_joined_lanes::<T, 4>(all),
+            _ => self.load_joined_lanes::<T, WIDEST>(all),
+        }
+    }
+
+    /// [`LaneNet::load_joined`] with `L` lanes.
+    fn load_joined_lanes<T: Element, const L: usize>(&mut self, all: &[T]) {
+        let weights = T::slice_mut(&mut self.weights).expect("buffers have the model's dtype");
+        let per_layer = weights.as_chunks_mut::<L>().0.chunks_exact_mut(2 * L + 1);
+        for (layer, lanes) in self.layers.iter().zip(per_layer) {
+            let weight = &all[layer.weight_at..layer.weight_at + layer.outputs * layer.inputs];
+            let bias = layer.bias_at.map(|at| &all[at..at + layer.outputs]);
+            fill_lanes(layer, lanes, weight, bias);
+        }
+    }
+
     /// [`LaneNet::load`] with `L` lanes.
     fn load_lanes<T: Element, const L: usize>(
         &mut self,
@@ -98,25 +118,9 @@ impl LaneNet {
         weight: &[T],
         bias: Option<&[T]>,
     ) {
-        let layer = &self.layers[l];
         let weights = T::slice_mut(&mut self.weights).expect("buffers have the model's dtype");
         let lanes = &mut weights.as_chunks_mut::<L>().0[l * (2 * L + 1)..(l + 1) * (2 * L + 1)];
-        let (by_input, rest) = lanes.split_at_mut(L);
-        let (by_unit, last) = rest.split_at_mut(L);
-        for j in 0..layer.outputs {
-            for k in 0..layer.inputs {
-                let w = weight[j * layer.inputs + k];
-                by_input[k][j] = w;
-                by_unit[j][k] = w;
-            }
-        }
-        // Without a bias the sum is added to zero, as the general kernel
-        // adds it to a zeroed output.
-        let lane_bias = &mut last[0];
-        *lane_bias = [T::zero(); L];
-        for (lane, &b) in lane_bias.iter_mut().zip(bias.unwrap_or(&[])) {
-            *lane = b;
-        }
+        fill_lanes(&self.layers[l], lanes, weight, bias);
     }
 
     /// The forward pass on the `rows` rows of `x` with the weights last
@@ -175,6 +179,34 @@ impl LaneNet {
             4 => backward_rows::<T, 4>(net, delta, values, accumulated, grads),
             _ => backward_rows::<T, WIDEST>(net, delta, values, accumulated, grads),
         }
+    }
+}
+
+/// Lays out a layer's weight (`outputs × inputs`, row-major) and bias
+/// in its `2·L + 1` arrays of lanes: the weight by input, by unit, then
+/// the bias.
+#[inline(always)]
+fn fill_lanes<T: Element, const L: usize>(
+    layer: &StagePlan,
+    lanes: &mut [[T; L]],
+    weight: &[T],
+    bias: Option<&[T]>,
+) {
+    let (by_input, rest) = lanes.split_at_mut(L);
+    let (by_unit, last) = rest.split_at_mut(L);
+    for j in 0..layer.outputs {
+        for k in 0..layer.inputs {
+            let w = weight[j * layer.inputs + k];
+            by_input[k][j] = w;
+            by_unit[j][k] = w;
+        }
+    }
+    // Without a bias the sum is added to zero, as the general kernel
+    // adds it to a zeroed output.
+    let lane_bias = &mut last[0];
+    *lane_bias = [T::zero(); L];
+    for (lane, &b) in lane_bias.iter_mut().zip(bias.unwrap_or(&[])) {
+        *lane = b;
     }
 }
 

@@ -15,6 +15,8 @@
 //! and the settings fit, and the tape otherwise; the tests hold the two to
 //! the same losses and gradients.
 
+use std::ops::Range;
+
 use smallvec::SmallVec;
 
 use crate::autograd::Gradients;
@@ -49,6 +51,18 @@ pub(super) struct StagePlan {
     /// Where the bias `[outputs]` starts in the joined layout, if the
     /// layer has one.
     pub(super) bias_at: Option<usize>,
+}
+
+impl StagePlan {
+    /// Where the weight is in the joined layout.
+    pub(super) fn weight_range(&self) -> Range<usize> {
+        self.weight_at..self.weight_at + self.outputs * self.inputs
+    }
+
+    /// Where the bias is in the joined layout, if the layer has one.
+    pub(super) fn bias_range(&self) -> Option<Range<usize>> {
+        self.bias_at.map(|at| at..at + self.outputs)
+    }
 }
 
 /// One stage of the general kernels: the plan, the Linear layer's index
@@ -94,10 +108,8 @@ impl Stage {
             }
             Weights::Joined(all) => {
                 let all = all.as_slice::<T>();
-                let weight = &all[self.plan.weight_at
-                    ..self.plan.weight_at + self.plan.outputs * self.plan.inputs];
-                let bias = self.plan.bias_at.map(|at| &all[at..at + self.plan.outputs]);
-                (weight, bias)
+                let bias = self.plan.bias_range().map(|range| &all[range]);
+                (&all[self.plan.weight_range()], bias)
             }
         }
     }
@@ -236,16 +248,10 @@ impl FusedNet {
             let linear = model.layers()[stage.layer]
                 .as_linear()
                 .expect("compiled from this model");
-            let len = stage.plan.outputs * stage.plan.inputs;
-            pairs.push((
-                linear.weight.id(),
-                segment(all, stage.plan.weight_at, len, linear.weight.shape()),
-            ));
-            if let (Some(bias), Some(at)) = (&linear.bias, stage.plan.bias_at) {
-                pairs.push((
-                    bias.id(),
-                    segment(all, at, stage.plan.outputs, bias.shape()),
-                ));
+            let weight = segment(all, stage.plan.weight_range(), linear.weight.shape());
+            pairs.push((linear.weight.id(), weight));
+            if let (Some(bias), Some(range)) = (&linear.bias, stage.plan.bias_range()) {
+                pairs.push((bias.id(), segment(all, range, bias.shape())));
             }
         }
         Gradients::from_pairs(pairs)
@@ -255,8 +261,7 @@ impl FusedNet {
     /// evaluation, with the layer's index.
     pub(super) fn weight_grad_norms(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
         self.stages.iter().map(|stage| {
-            let plan = &stage.plan;
-            let range = plan.weight_at..plan.weight_at + plan.outputs * plan.inputs;
+            let range = stage.plan.weight_range();
             let sum = match self.grads.storage() {
                 Storage::F32(g) => sum_of_squares(&g[range]),
                 Storage::F64(g) => sum_of_squares(&g[range]),
@@ -368,22 +373,21 @@ impl FusedNet {
 
         // The loss, and its gradient with respect to the model's output.
         let last = self.stages.last().expect("at least one stage");
-        let last_outputs = last.plan.outputs;
-        let delta = resized::<T>(&mut self.delta, rows * last.plan.outputs);
+        let width = last.plan.outputs;
+        let delta = resized::<T>(&mut self.delta, rows * width);
         let loss = match (self.loss, targets) {
             (LossKind::CrossEntropy, BatchTargets::Classes(classes, _)) => {
-                softmax_cross_entropy(slice(&last.output), classes, last.plan.outputs, delta)
+                softmax_cross_entropy(slice(&last.output), classes, width, delta)
             }
             (LossKind::Mse, BatchTargets::Values(values)) => {
                 let values = values.as_slice::<T>();
                 assert_eq!(
-                    rows * last.plan.outputs,
+                    rows * width,
                     values.len(),
                     "mse: {} predictions for {} targets",
-                    rows * last.plan.outputs,
+                    rows * width,
                     values.len()
                 );
-                let width = last.plan.outputs;
                 squared_error(
                     slice(&last.output),
                     width,
@@ -392,7 +396,7 @@ impl FusedNet {
                 )
             }
             (LossKind::Mse, BatchTargets::Classes(classes, count)) => {
-                let (width, count) = (last.plan.outputs, *count);
+                let count = *count;
                 // The one-hot, or for a single output of two classes the
                 // class itself (as `fit_width` fits them on the tape).
                 let single = width == 1 && count == 2;
@@ -413,7 +417,7 @@ impl FusedNet {
         // Backward, from the last stage to the first.
         let grads = slice_mut::<T>(self.grads.storage_mut("fused gradients"));
         if let Some(lanes) = self.lanes.as_mut() {
-            lanes.backward(&slice::<T>(&self.delta)[..rows * last_outputs], grads);
+            lanes.backward(&slice::<T>(&self.delta)[..rows * width], grads);
             return loss;
         }
         for s in (0..self.stages.len()).rev() {
@@ -446,11 +450,11 @@ impl FusedNet {
     }
 }
 
-/// The `len` elements of `all` from `start`, as a tensor of `shape`.
-fn segment(all: &Storage, start: usize, len: usize, shape: &[usize]) -> Tensor {
+/// The elements of `all` in `range`, as a tensor of `shape`.
+fn segment(all: &Storage, range: Range<usize>, shape: &[usize]) -> Tensor {
     match all {
-        Storage::F32(g) => Tensor::from_slice(&g[start..start + len], shape),
-        Storage::F64(g) => Tensor::from_slice(&g[start..start + len], shape),
+        Storage::F32(g) => Tensor::from_slice(&g[range], shape),
+        Storage::F64(g) => Tensor::from_slice(&g[range], shape),
     }
 }
 

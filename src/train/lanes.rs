@@ -105,9 +105,8 @@ impl LaneNet {
         let weights = T::slice_mut(&mut self.weights).expect("buffers have the model's dtype");
         let per_layer = weights.as_chunks_mut::<L>().0.chunks_exact_mut(2 * L + 1);
         for (layer, lanes) in self.layers.iter().zip(per_layer) {
-            let weight = &all[layer.weight_at..layer.weight_at + layer.outputs * layer.inputs];
-            let bias = layer.bias_at.map(|at| &all[at..at + layer.outputs]);
-            fill_lanes(layer, lanes, weight, bias);
+            let bias = layer.bias_range().map(|range| &all[range]);
+            fill_lanes(layer, lanes, &all[layer.weight_range()], bias);
         }
     }
 
@@ -414,14 +413,14 @@ fn backward_rows<T: Element, const L: usize>(
     }
     for (l, layer) in layers.iter().enumerate() {
         let sums = &accumulated[l * (L + 1)..(l + 1) * (L + 1)];
-        let weight = &mut grads[layer.weight_at..layer.weight_at + layer.outputs * layer.inputs];
+        let weight = &mut grads[layer.weight_range()];
         for j in 0..layer.outputs {
             for k in 0..layer.inputs {
                 weight[j * layer.inputs + k] = sums[k][j];
             }
         }
-        if let Some(at) = layer.bias_at {
-            let bias = &mut grads[at..at + layer.outputs];
+        if let Some(range) = layer.bias_range() {
+            let bias = &mut grads[range];
             for (j, &sum) in sums[L].iter().enumerate() {
                 if let Some(g) = bias.get_mut(j) {
                     *g = sum;

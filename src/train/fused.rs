@@ -15,6 +15,7 @@
 //! and the settings fit, and the tape otherwise; the tests hold the two to
 //! the same losses and gradients.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use smallvec::SmallVec;
@@ -23,6 +24,7 @@ use crate::autograd::Gradients;
 use crate::nn::{Linear, Module, Sequential};
 use crate::tensor::{DType, Element, Storage, Tensor};
 
+use super::compiled::CompiledNet;
 use super::diagnostics::{
     DiagnosticKind, LayerDiagnostic, LayerDiagnostics, saturation_threshold, sum_of_squares,
 };
@@ -131,6 +133,10 @@ pub(super) struct FusedNet {
     /// The network for the lane kernels, which run the steps instead of
     /// the general kernels when every layer is narrow enough for them.
     lanes: Option<LaneNet>,
+    /// The passes compiled for the network's shapes, which run the steps
+    /// instead of the lane kernels for an `f32` network narrow enough for
+    /// them (where this machine has a code generator).
+    compiled: Option<CompiledNet>,
 }
 
 impl FusedNet {
@@ -198,7 +204,14 @@ impl FusedNet {
         if stages.is_empty() {
             return None;
         }
-        let lanes = LaneNet::new(stages.iter().map(|s| s.plan.clone()).collect(), dtype);
+        let plans: Vec<StagePlan> = stages.iter().map(|s| s.plan.clone()).collect();
+        let compiled = (dtype == DType::F32)
+            .then(|| CompiledNet::new(&plans))
+            .flatten();
+        let lanes = compiled
+            .is_none()
+            .then(|| LaneNet::new(plans, dtype))
+            .flatten();
         Some(FusedNet {
             stages,
             loss,
@@ -207,6 +220,7 @@ impl FusedNet {
             delta: empty(dtype),
             delta_below: empty(dtype),
             lanes,
+            compiled,
         })
     }
 
@@ -303,6 +317,24 @@ impl FusedNet {
         mut diagnostics: Option<&mut LayerDiagnostics>,
     ) {
         let rows = inputs.shape()[0];
+        if self.compiled.is_some() {
+            let last = self.stages.last_mut().expect("at least one stage");
+            let width = last.plan.outputs;
+            let mut out = std::mem::replace(&mut last.output, empty(DType::F32));
+            let joined = self.compiled_weights(weights);
+            let compiled = self.compiled.as_mut().expect("a compiled network");
+            let x = inputs.as_slice::<f32>();
+            compiled.forward(
+                &joined,
+                x,
+                rows,
+                resized(&mut out, rows * width),
+                diagnostics,
+            );
+            compiled.put_joined(joined);
+            self.stages.last_mut().expect("at least one stage").output = out;
+            return;
+        }
         let x = inputs.as_slice::<T>();
         if let Some(lanes) = self.lanes.as_mut() {
             match weights {
@@ -356,6 +388,26 @@ impl FusedNet {
                 found.push(LayerDiagnostic { layer, kind, value });
             }
         }
+    }
+
+    /// The weights for the compiled passes, in the joined layout: the
+    /// joined parameters' own, or the model's layers' copied into the
+    /// compiled network's buffer. Hand the buffer back with
+    /// [`CompiledNet::put_joined`].
+    fn compiled_weights<'w>(&mut self, weights: Weights<'w>) -> Cow<'w, [f32]> {
+        if let Weights::Joined(all) = weights {
+            return Cow::Borrowed(all.as_slice::<f32>());
+        }
+        let compiled = self.compiled.as_mut().expect("a compiled network");
+        let mut joined = compiled.take_joined(self.grads.numel());
+        for stage in &self.stages {
+            let (weight, bias) = stage.weights::<f32>(weights);
+            joined[stage.plan.weight_range()].copy_from_slice(weight);
+            if let (Some(range), Some(bias)) = (stage.plan.bias_range(), bias) {
+                joined[range].copy_from_slice(bias);
+            }
+        }
+        Cow::Owned(joined)
     }
 
     fn evaluate_typed<T: Element>(
@@ -415,6 +467,15 @@ impl FusedNet {
         };
 
         // Backward, from the last stage to the first.
+        if self.compiled.is_some() {
+            let joined = self.compiled_weights(weights);
+            let grads = slice_mut::<f32>(self.grads.storage_mut("fused gradients"));
+            let delta = &slice::<f32>(&self.delta)[..rows * width];
+            let compiled = self.compiled.as_mut().expect("a compiled network");
+            compiled.backward(&joined, inputs.as_slice::<f32>(), delta, grads);
+            compiled.put_joined(joined);
+            return loss;
+        }
         let grads = slice_mut::<T>(self.grads.storage_mut("fused gradients"));
         if let Some(lanes) = self.lanes.as_mut() {
             lanes.backward(&slice::<T>(&self.delta)[..rows * width], grads);
@@ -676,10 +737,49 @@ mod tests {
         all
     }
 
+    /// The kernels a network's fused steps can run on.
+    #[derive(Clone, Copy, Debug)]
+    enum Kernels {
+        General,
+        Lanes,
+        Compiled,
+    }
+
+    /// Whether this machine has a code generator for the compiled passes.
+    const COMPILES: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
+
+    /// `model` compiled for fused steps run on `kernels`.
+    fn fused_on(model: &Sequential, loss: LossKind, kernels: Kernels) -> FusedNet {
+        let mut net = FusedNet::compile(model, loss, &FitOptions::default()).unwrap();
+        let plans: Vec<StagePlan> = net.stages.iter().map(|s| s.plan.clone()).collect();
+        match kernels {
+            Kernels::General => {
+                net.lanes = None;
+                net.compiled = None;
+            }
+            Kernels::Lanes => {
+                net.compiled = None;
+                net.lanes = LaneNet::new(plans, net.dtype);
+                assert!(net.lanes.is_some(), "narrow enough for the lanes");
+            }
+            Kernels::Compiled => assert!(net.compiled.is_some(), "compiled"),
+        }
+        net
+    }
+
+    /// The kernels to hold to the general ones for `dtype`.
+    fn narrow_kernels(dtype: DType) -> Vec<Kernels> {
+        match dtype {
+            DType::F32 if COMPILES => vec![Kernels::Lanes, Kernels::Compiled],
+            _ => vec![Kernels::Lanes],
+        }
+    }
+
     #[test]
-    fn lane_steps_give_the_bits_of_the_general_kernels() {
+    fn lane_and_compiled_steps_give_the_bits_of_the_general_kernels() {
         // Widths up to 4 and up to 8 (the two lane counts), every
-        // activation, with and without bias, both losses, both types.
+        // activation, with and without bias, both losses, both types;
+        // rows filling the compiled passes' blocks of four and not.
         let cases = [
             (2, "3,sigmoid,1,sigmoid", LossKind::Mse, 2),
             (4, "4,tanh,3", LossKind::CrossEntropy, 3),
@@ -694,55 +794,166 @@ mod tests {
                     let (x, targets) = classes_batch(rows, inputs, classes, dtype);
                     // Saturated sigmoids and tanhs, and dead ReLUs.
                     let x = &x * 4.0;
-                    let options = FitOptions::default();
-                    let mut lanes = FusedNet::compile(&model, loss, &options).unwrap();
-                    assert!(lanes.lanes.is_some(), "{layers}");
-                    let mut general = FusedNet::compile(&model, loss, &options).unwrap();
-                    general.lanes = None;
-                    assert_eq!(
-                        run_bits(&mut lanes, &model, &x, &targets),
-                        run_bits(&mut general, &model, &x, &targets),
-                        "{dtype:?} {layers} on {rows} rows"
-                    );
+                    let mut general = fused_on(&model, loss, Kernels::General);
+                    let expected = run_bits(&mut general, &model, &x, &targets);
+                    for kernels in narrow_kernels(dtype) {
+                        let mut net = fused_on(&model, loss, kernels);
+                        assert_eq!(
+                            run_bits(&mut net, &model, &x, &targets),
+                            expected,
+                            "{kernels:?} {dtype:?} {layers} on {rows} rows"
+                        );
+                    }
                 }
             }
         }
     }
 
     #[test]
-    fn lane_steps_keep_non_finite_values_where_the_general_kernels_do() {
+    fn lane_and_compiled_steps_keep_non_finite_values_where_the_general_kernels_do() {
         // Infinite and NaN inputs make NaN in the product of any weight
-        // with them; the lanes a layer leaves unused must not carry it
-        // into the lanes in use.
+        // with them; the lanes a layer leaves unused, and the rows that
+        // fill a block, must not carry it into the values in use.
         let model = model(2, "3,relu,2", DType::F32, 8);
-        let (x, targets) = classes_batch(4, 2, 2, DType::F32);
+        let (x, targets) = classes_batch(5, 2, 2, DType::F32);
         let mut values = x.to_vec::<f32>();
         values[0] = f32::INFINITY;
         values[3] = f32::NAN;
-        let x = Tensor::from_vec(values, &[4, 2]);
-        let options = FitOptions::default();
-        let mut lanes = FusedNet::compile(&model, LossKind::CrossEntropy, &options).unwrap();
-        let mut general = FusedNet::compile(&model, LossKind::CrossEntropy, &options).unwrap();
-        general.lanes = None;
-        assert_eq!(
-            run_bits(&mut lanes, &model, &x, &targets),
-            run_bits(&mut general, &model, &x, &targets)
+        let x = Tensor::from_vec(values, &[5, 2]);
+        let loss = LossKind::CrossEntropy;
+        let expected = run_bits(
+            &mut fused_on(&model, loss, Kernels::General),
+            &model,
+            &x,
+            &targets,
         );
+        for kernels in narrow_kernels(DType::F32) {
+            let mut net = fused_on(&model, loss, kernels);
+            assert_eq!(
+                run_bits(&mut net, &model, &x, &targets),
+                expected,
+                "{kernels:?}"
+            );
+        }
     }
 
     #[test]
-    fn only_networks_at_most_eight_wide_take_the_lanes() {
-        let options = FitOptions::default();
-        let lanes = |inputs, layers| {
-            let net = model(inputs, layers, DType::F32, 0);
-            FusedNet::compile(&net, LossKind::CrossEntropy, &options)
-                .unwrap()
-                .lanes
-                .is_some()
+    fn narrow_steps_without_a_bias_give_the_bits_of_the_general_kernels() {
+        let mut rng = Rng::seed(5);
+        for dtype in [DType::F32, DType::F64] {
+            let model = Sequential::new()
+                .push(Linear::with_init(
+                    3,
+                    4,
+                    Init::PyTorchDefault,
+                    false,
+                    dtype,
+                    &mut rng,
+                ))
+                .push(crate::nn::Activation::Sigmoid)
+                .push(Linear::with_init(
+                    4,
+                    2,
+                    Init::PyTorchDefault,
+                    false,
+                    dtype,
+                    &mut rng,
+                ));
+            let (x, targets) = classes_batch(7, 3, 2, dtype);
+            let loss = LossKind::CrossEntropy;
+            let expected = run_bits(
+                &mut fused_on(&model, loss, Kernels::General),
+                &model,
+                &x,
+                &targets,
+            );
+            for kernels in narrow_kernels(dtype) {
+                let mut net = fused_on(&model, loss, kernels);
+                assert_eq!(
+                    run_bits(&mut net, &model, &x, &targets),
+                    expected,
+                    "{kernels:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn compiled_steps_give_the_bits_of_the_general_kernels_on_random_networks() {
+        if !COMPILES {
+            return;
+        }
+        let mut rng = Rng::seed(11);
+        let acts = ["relu", "sigmoid", "tanh", "identity"];
+        for case in 0..40 {
+            let mut pick = |n: u64| rng.below(n) as usize;
+            let inputs = 1 + pick(8);
+            let depth = 1 + pick(3);
+            let mut layers = Vec::new();
+            for _ in 0..depth {
+                layers.push((1 + pick(8)).to_string());
+                if pick(4) > 0 {
+                    layers.push(acts[pick(acts.len() as u64)].to_string());
+                }
+            }
+            let classes = 2 + pick(7);
+            layers.push(classes.to_string());
+            let layers = layers.join(",");
+            let rows = pick(14);
+            let model = model(inputs, &layers, DType::F32, case);
+            let (x, targets) = classes_batch(rows, inputs, classes, DType::F32);
+            let x = &x * 3.0;
+            let loss = [LossKind::CrossEntropy, LossKind::Mse][pick(2)];
+            let expected = run_bits(
+                &mut fused_on(&model, loss, Kernels::General),
+                &model,
+                &x,
+                &targets,
+            );
+            let mut net = fused_on(&model, loss, Kernels::Compiled);
+            let got = run_bits(&mut net, &model, &x, &targets);
+            assert_eq!(
+                got, expected,
+                "{inputs} inputs, {layers}, {rows} rows, {loss:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn compiled_steps_read_the_model_s_own_weights_as_the_joined_ones() {
+        if !COMPILES {
+            return;
+        }
+        let model = model(3, "5,tanh,2", DType::F32, 9);
+        let (x, targets) = classes_batch(6, 3, 2, DType::F32);
+        let run = |kernels| {
+            let mut net = fused_on(&model, LossKind::CrossEntropy, kernels);
+            let loss = net.evaluate(Weights::Model(&model), &x, &targets, false);
+            let grads = net.joined_gradients().to_vec::<f32>();
+            (
+                loss.to_bits(),
+                grads.iter().map(|g| g.to_bits()).collect::<Vec<_>>(),
+            )
         };
-        assert!(lanes(8, "8,relu,8"));
-        assert!(!lanes(9, "8,relu,8"));
-        assert!(!lanes(4, "9,relu,2"));
+        assert_eq!(run(Kernels::Compiled), run(Kernels::General));
+    }
+
+    #[test]
+    fn only_networks_at_most_eight_wide_are_compiled_or_take_the_lanes() {
+        let options = FitOptions::default();
+        let narrow = |inputs, layers, dtype| {
+            let net = model(inputs, layers, dtype, 0);
+            let fused = FusedNet::compile(&net, LossKind::CrossEntropy, &options).unwrap();
+            match dtype {
+                DType::F32 if COMPILES => fused.compiled.is_some() && fused.lanes.is_none(),
+                _ => fused.lanes.is_some() && fused.compiled.is_none(),
+            }
+        };
+        for dtype in [DType::F32, DType::F64] {
+            assert!(narrow(8, "8,relu,8", dtype));
+            assert!(!narrow(9, "8,relu,8", dtype));
+            assert!(!narrow(4, "9,relu,2", dtype));
+        }
     }
 
     #[test]

@@ -29,7 +29,7 @@ use crate::tensor::Element;
 use crate::tensor::gemm::{Operand, UNROLLED, matmul_into, unrolled};
 
 /// The elementwise function a fused step applies after a layer's product.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Pointwise {
     /// No function.
     Identity,

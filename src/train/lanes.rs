@@ -1,6 +1,8 @@
 //! The fused step of a narrow network: every layer at most [`WIDEST`]
 //! units wide, its inputs included (the networks of the classic tutorials:
-//! XOR's 2-3-1, iris's 4-8-3).
+//! XOR's 2-3-1, iris's 4-8-3). An `f32` network runs the passes compiled
+//! for its shapes instead ([`compiled`](super::compiled)) where this
+//! machine has a code generator; these kernels run the others.
 //!
 //! On such layers the general kernels spend more on set-up than on
 //! arithmetic: a product, an activation and a column sum per layer, each
@@ -29,7 +31,8 @@ use super::diagnostics::{DiagnosticKind, LayerDiagnostic, LayerDiagnostics, satu
 use super::fused::{StagePlan, empty, resized, slice};
 use super::kernels::{Pointwise, relu, relu_derivative, sigmoid_derivative, tanh_derivative};
 
-/// The widest layer (inputs or outputs) the lane kernels take.
+/// The widest layer (inputs or outputs) the lane kernels and the compiled
+/// passes take.
 pub(super) const WIDEST: usize = 8;
 
 /// A narrow network's layers and the lane kernels' buffers, kept from one

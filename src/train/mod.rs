@@ -178,6 +178,7 @@ impl BatchTargets {
 }
 
 mod checkpoint;
+mod compiled;
 mod diagnostics;
 mod epoch_metric;
 mod fused;

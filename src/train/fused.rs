@@ -767,11 +767,27 @@ mod tests {
         net
     }
 
-    /// The kernels to hold to the general ones for `dtype`.
-    fn narrow_kernels(dtype: DType) -> Vec<Kernels> {
-        match dtype {
+    /// Holds the lane kernels, and for `f32` the compiled passes, to the
+    /// general kernels' bits on one batch (`context` says which).
+    fn assert_narrow_bits(
+        model: &Sequential,
+        loss: LossKind,
+        (x, targets): (&Tensor, &BatchTargets),
+        context: &str,
+    ) {
+        let expected = run_bits(
+            &mut fused_on(model, loss, Kernels::General),
+            model,
+            x,
+            targets,
+        );
+        let narrow = match x.dtype() {
             DType::F32 if COMPILES => vec![Kernels::Lanes, Kernels::Compiled],
             _ => vec![Kernels::Lanes],
+        };
+        for kernels in narrow {
+            let got = run_bits(&mut fused_on(model, loss, kernels), model, x, targets);
+            assert_eq!(got, expected, "{kernels:?} {context}");
         }
     }
 
@@ -794,16 +810,8 @@ mod tests {
                     let (x, targets) = classes_batch(rows, inputs, classes, dtype);
                     // Saturated sigmoids and tanhs, and dead ReLUs.
                     let x = &x * 4.0;
-                    let mut general = fused_on(&model, loss, Kernels::General);
-                    let expected = run_bits(&mut general, &model, &x, &targets);
-                    for kernels in narrow_kernels(dtype) {
-                        let mut net = fused_on(&model, loss, kernels);
-                        assert_eq!(
-                            run_bits(&mut net, &model, &x, &targets),
-                            expected,
-                            "{kernels:?} {dtype:?} {layers} on {rows} rows"
-                        );
-                    }
+                    let context = format!("{dtype:?} {layers} on {rows} rows");
+                    assert_narrow_bits(&model, loss, (&x, &targets), &context);
                 }
             }
         }
@@ -821,20 +829,7 @@ mod tests {
         values[3] = f32::NAN;
         let x = Tensor::from_vec(values, &[5, 2]);
         let loss = LossKind::CrossEntropy;
-        let expected = run_bits(
-            &mut fused_on(&model, loss, Kernels::General),
-            &model,
-            &x,
-            &targets,
-        );
-        for kernels in narrow_kernels(DType::F32) {
-            let mut net = fused_on(&model, loss, kernels);
-            assert_eq!(
-                run_bits(&mut net, &model, &x, &targets),
-                expected,
-                "{kernels:?}"
-            );
-        }
+        assert_narrow_bits(&model, loss, (&x, &targets), "on inf and NaN");
     }
 
     #[test]
@@ -861,28 +856,12 @@ mod tests {
                 ));
             let (x, targets) = classes_batch(7, 3, 2, dtype);
             let loss = LossKind::CrossEntropy;
-            let expected = run_bits(
-                &mut fused_on(&model, loss, Kernels::General),
-                &model,
-                &x,
-                &targets,
-            );
-            for kernels in narrow_kernels(dtype) {
-                let mut net = fused_on(&model, loss, kernels);
-                assert_eq!(
-                    run_bits(&mut net, &model, &x, &targets),
-                    expected,
-                    "{kernels:?}"
-                );
-            }
+            assert_narrow_bits(&model, loss, (&x, &targets), &format!("{dtype:?}"));
         }
     }
 
     #[test]
-    fn compiled_steps_give_the_bits_of_the_general_kernels_on_random_networks() {
-        if !COMPILES {
-            return;
-        }
+    fn narrow_steps_give_the_bits_of_the_general_kernels_on_random_networks() {
         let mut rng = Rng::seed(11);
         let acts = ["relu", "sigmoid", "tanh", "identity"];
         for case in 0..40 {
@@ -904,18 +883,8 @@ mod tests {
             let (x, targets) = classes_batch(rows, inputs, classes, DType::F32);
             let x = &x * 3.0;
             let loss = [LossKind::CrossEntropy, LossKind::Mse][pick(2)];
-            let expected = run_bits(
-                &mut fused_on(&model, loss, Kernels::General),
-                &model,
-                &x,
-                &targets,
-            );
-            let mut net = fused_on(&model, loss, Kernels::Compiled);
-            let got = run_bits(&mut net, &model, &x, &targets);
-            assert_eq!(
-                got, expected,
-                "{inputs} inputs, {layers}, {rows} rows, {loss:?}"
-            );
+            let context = format!("{inputs} inputs, {layers}, {rows} rows, {loss:?}");
+            assert_narrow_bits(&model, loss, (&x, &targets), &context);
         }
     }
 

@@ -36,6 +36,9 @@ use super::lanes::WIDEST;
 
 /// Rows in one vector.
 const BLOCK: usize = 4;
+/// The most layers compiled: the code grows with the layers, and its
+/// compilation with the code (deeper networks take the lane kernels).
+const DEEPEST: usize = 16;
 /// Bytes of one vector of [`BLOCK`] `f32`.
 const VECTOR: i32 = 16;
 /// The vector type.
@@ -92,12 +95,12 @@ impl std::fmt::Debug for CompiledNet {
 }
 
 impl CompiledNet {
-    /// The compiled form of `layers`, if every one has inputs and outputs,
-    /// none is wider than [`WIDEST`], and this machine has a code
-    /// generator.
+    /// The compiled form of `layers`, if there are at most [`DEEPEST`],
+    /// every one has inputs and outputs, none is wider than [`WIDEST`],
+    /// and this machine has a code generator.
     pub(super) fn new(layers: &[StagePlan]) -> Option<CompiledNet> {
-        let widths = layers.iter().flat_map(|l| [l.inputs, l.outputs]);
-        if layers.is_empty() || widths.clone().any(|w| w == 0 || w > WIDEST) {
+        let mut widths = layers.iter().flat_map(|l| [l.inputs, l.outputs]);
+        if !(1..=DEEPEST).contains(&layers.len()) || widths.any(|w| w == 0 || w > WIDEST) {
             return None;
         }
         let code = code_for(layers)?;

@@ -923,6 +923,11 @@ mod tests {
             assert!(!narrow(9, "8,relu,8", dtype));
             assert!(!narrow(4, "9,relu,2", dtype));
         }
+        // Past sixteen layers the code is not compiled, and the lanes run.
+        let deep = vec!["2"; 17].join(",");
+        let net = model(2, &deep, DType::F32, 0);
+        let fused = FusedNet::compile(&net, LossKind::CrossEntropy, &options).unwrap();
+        assert!(fused.compiled.is_none() && fused.lanes.is_some());
     }
 
     #[test]

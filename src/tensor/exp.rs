@@ -9,17 +9,26 @@
 
 /// Below this, `eˣ` rounds to 0 in f32 (the smallest subnormal is
 /// e^−103.28).
-const LOWEST: f32 = -104.0;
+pub(crate) const LOWEST: f32 = -104.0;
 /// Above this, `eˣ` overflows to infinity in f32 (the largest finite
 /// value is e^88.72).
-const HIGHEST: f32 = 89.0;
+pub(crate) const HIGHEST: f32 = 89.0;
 /// ln 2 in two parts: the first exact in few bits, so that `n·LN2_HIGH`
 /// is exact for every `n` in range, and the rest.
-const LN2_HIGH: f32 = 0.693_359_4;
-const LN2_LOW: f32 = -2.121_944_4e-4;
+pub(crate) const LN2_HIGH: f32 = 0.693_359_4;
+pub(crate) const LN2_LOW: f32 = -2.121_944_4e-4;
 /// 1.5·2²³: added to a float of magnitude below 2²², it leaves the
 /// integer nearest to that float in the low bits of the mantissa.
-const ROUNDER: f32 = 12_582_912.0;
+pub(crate) const ROUNDER: f32 = 12_582_912.0;
+/// The polynomial for `(eʳ − 1 − r)/r²`, highest degree first.
+pub(crate) const COEFFICIENTS: [f32; 6] = [
+    1.987_569_2e-4,
+    1.398_2e-3,
+    8.333_452e-3,
+    4.166_579_6e-2,
+    1.666_666_5e-1,
+    0.5,
+];
 
 /// `eˣ` within 1 ulp; NaN stays NaN, `−∞` gives 0 and `+∞` gives `+∞`.
 #[inline(always)]
@@ -30,12 +39,10 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     let rounded = x * std::f32::consts::LOG2_E + ROUNDER;
     let n = rounded - ROUNDER;
     let r = x - n * LN2_HIGH - n * LN2_LOW;
-    let p = 1.987_569_2e-4_f32;
-    let p = p * r + 1.398_2e-3;
-    let p = p * r + 8.333_452e-3;
-    let p = p * r + 4.166_579_6e-2;
-    let p = p * r + 1.666_666_5e-1;
-    let p = p * r + 0.5;
+    let mut p = COEFFICIENTS[0];
+    for c in &COEFFICIENTS[1..] {
+        p = p * r + c;
+    }
     let er = p * r * r + r + 1.0;
     // 2ⁿ in two factors, each a normal float even where 2ⁿ is not (n
     // runs from −150 to 129): the result is then rounded once, also where

@@ -33,6 +33,7 @@ use super::diagnostics::{DiagnosticKind, LayerDiagnostic, LayerDiagnostics, satu
 use super::fused::StagePlan;
 use super::kernels::Pointwise;
 use super::lanes::WIDEST;
+use crate::tensor::exp;
 
 /// Rows in one vector.
 const BLOCK: usize = 4;
@@ -432,29 +433,23 @@ impl Gen<'_> {
         self.b.ins().band(x, mask)
     }
 
-    /// `exp_f32`, step for step.
+    /// The library's inline `eˣ` for `f32` (`exp_f32`), step for step.
     fn exp(&mut self, x: Value) -> Value {
-        let (lowest, highest) = (self.splat(-104.0), self.splat(89.0));
+        let (lowest, highest) = (self.splat(exp::LOWEST), self.splat(exp::HIGHEST));
         let x = self.b.ins().fmax(x, lowest);
         let x = self.b.ins().fmin(x, highest);
         let log2e = self.splat(std::f32::consts::LOG2_E);
-        let rounder = self.splat(12_582_912.0);
+        let rounder = self.splat(exp::ROUNDER);
         let scaled = self.b.ins().fmul(x, log2e);
         let rounded = self.b.ins().fadd(scaled, rounder);
         let n = self.b.ins().fsub(rounded, rounder);
-        let (high, low) = (self.splat(0.693_359_4), self.splat(-2.121_944_4e-4));
+        let (high, low) = (self.splat(exp::LN2_HIGH), self.splat(exp::LN2_LOW));
         let nh = self.b.ins().fmul(n, high);
         let r = self.b.ins().fsub(x, nh);
         let nl = self.b.ins().fmul(n, low);
         let r = self.b.ins().fsub(r, nl);
-        let mut p = self.splat(1.987_569_2e-4);
-        for c in [
-            1.398_2e-3,
-            8.333_452e-3,
-            4.166_579_6e-2,
-            1.666_666_5e-1,
-            0.5,
-        ] {
+        let mut p = self.splat(exp::COEFFICIENTS[0]);
+        for &c in &exp::COEFFICIENTS[1..] {
             let pr = self.b.ins().fmul(p, r);
             let c = self.splat(c);
             p = self.b.ins().fadd(pr, c);
@@ -465,7 +460,7 @@ impl Gen<'_> {
         let one = self.splat(1.0);
         let er = self.b.ins().fadd(s, one);
         let bits = self.b.ins().bitcast(I4, MemFlagsData::new(), rounded);
-        let rounder_bits = self.splat_int(12_582_912.0f32.to_bits() as i32);
+        let rounder_bits = self.splat_int(exp::ROUNDER.to_bits() as i32);
         let n = self.b.ins().isub(bits, rounder_bits);
         let half = self.b.ins().sshr_imm_s(n, 1);
         let rest = self.b.ins().isub(n, half);

@@ -320,6 +320,8 @@ impl FusedNet {
         if self.compiled.is_some() {
             let last = self.stages.last_mut().expect("at least one stage");
             let width = last.plan.outputs;
+            // The output is taken out while the weights are found (which
+            // borrows the whole network), and put back after.
             let mut out = std::mem::replace(&mut last.output, empty(DType::F32));
             let joined = self.compiled_weights(weights);
             let compiled = self.compiled.as_mut().expect("a compiled network");

@@ -32,7 +32,7 @@ use cranelift_module::{FuncId, Linkage, Module};
 use super::diagnostics::{DiagnosticKind, LayerDiagnostic, LayerDiagnostics, saturation_threshold};
 use super::fused::StagePlan;
 use super::kernels::Pointwise;
-use super::lanes::WIDEST;
+use super::lanes::narrow;
 use crate::tensor::exp;
 
 /// Rows in one vector.
@@ -96,12 +96,10 @@ impl std::fmt::Debug for CompiledNet {
 }
 
 impl CompiledNet {
-    /// The compiled form of `layers`, if there are at most [`DEEPEST`],
-    /// every one has inputs and outputs, none is wider than [`WIDEST`],
-    /// and this machine has a code generator.
+    /// The compiled form of `layers`, if they are [`narrow`], at most
+    /// [`DEEPEST`], and this machine has a code generator.
     pub(super) fn new(layers: &[StagePlan]) -> Option<CompiledNet> {
-        let mut widths = layers.iter().flat_map(|l| [l.inputs, l.outputs]);
-        if !(1..=DEEPEST).contains(&layers.len()) || widths.any(|w| w == 0 || w > WIDEST) {
+        if !narrow(layers) || layers.len() > DEEPEST {
             return None;
         }
         let code = code_for(layers)?;

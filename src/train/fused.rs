@@ -317,24 +317,12 @@ impl FusedNet {
         mut diagnostics: Option<&mut LayerDiagnostics>,
     ) {
         let rows = inputs.shape()[0];
-        if self.compiled.is_some() {
+        if let Some(compiled) = self.compiled.as_mut() {
+            let joined = compiled_weights(&self.stages, compiled, self.grads.numel(), weights);
             let last = self.stages.last_mut().expect("at least one stage");
-            let width = last.plan.outputs;
-            // The output is taken out while the weights are found (which
-            // borrows the whole network), and put back after.
-            let mut out = std::mem::replace(&mut last.output, empty(DType::F32));
-            let joined = self.compiled_weights(weights);
-            let compiled = self.compiled.as_mut().expect("a compiled network");
-            let x = inputs.as_slice::<f32>();
-            compiled.forward(
-                &joined,
-                x,
-                rows,
-                resized(&mut out, rows * width),
-                diagnostics,
-            );
+            let out = resized::<f32>(&mut last.output, rows * last.plan.outputs);
+            compiled.forward(&joined, inputs.as_slice::<f32>(), rows, out, diagnostics);
             compiled.put_joined(joined);
-            self.stages.last_mut().expect("at least one stage").output = out;
             return;
         }
         let x = inputs.as_slice::<T>();
@@ -390,26 +378,6 @@ impl FusedNet {
                 found.push(LayerDiagnostic { layer, kind, value });
             }
         }
-    }
-
-    /// The weights for the compiled passes, in the joined layout: the
-    /// joined parameters' own, or the model's layers' copied into the
-    /// compiled network's buffer. Hand the buffer back with
-    /// [`CompiledNet::put_joined`].
-    fn compiled_weights<'w>(&mut self, weights: Weights<'w>) -> Cow<'w, [f32]> {
-        if let Weights::Joined(all) = weights {
-            return Cow::Borrowed(all.as_slice::<f32>());
-        }
-        let compiled = self.compiled.as_mut().expect("a compiled network");
-        let mut joined = compiled.take_joined(self.grads.numel());
-        for stage in &self.stages {
-            let (weight, bias) = stage.weights::<f32>(weights);
-            joined[stage.plan.weight_range()].copy_from_slice(weight);
-            if let (Some(range), Some(bias)) = (stage.plan.bias_range(), bias) {
-                joined[range].copy_from_slice(bias);
-            }
-        }
-        Cow::Owned(joined)
     }
 
     fn evaluate_typed<T: Element>(
@@ -469,11 +437,10 @@ impl FusedNet {
         };
 
         // Backward, from the last stage to the first.
-        if self.compiled.is_some() {
-            let joined = self.compiled_weights(weights);
+        if let Some(compiled) = self.compiled.as_mut() {
+            let joined = compiled_weights(&self.stages, compiled, self.grads.numel(), weights);
             let grads = slice_mut::<f32>(self.grads.storage_mut("fused gradients"));
             let delta = &slice::<f32>(&self.delta)[..rows * width];
-            let compiled = self.compiled.as_mut().expect("a compiled network");
             compiled.backward(&joined, inputs.as_slice::<f32>(), delta, grads);
             compiled.put_joined(joined);
             return loss;
@@ -511,6 +478,30 @@ impl FusedNet {
         }
         loss
     }
+}
+
+/// The weights of `stages` for their compiled passes, in the joined layout
+/// (`len` parameters): the joined parameters' own, or the model's layers'
+/// copied into the compiled network's buffer. Hand the buffer back with
+/// [`CompiledNet::put_joined`].
+fn compiled_weights<'w>(
+    stages: &[Stage],
+    compiled: &mut CompiledNet,
+    len: usize,
+    weights: Weights<'w>,
+) -> Cow<'w, [f32]> {
+    if let Weights::Joined(all) = weights {
+        return Cow::Borrowed(all.as_slice::<f32>());
+    }
+    let mut joined = compiled.take_joined(len);
+    for stage in stages {
+        let (weight, bias) = stage.weights::<f32>(weights);
+        joined[stage.plan.weight_range()].copy_from_slice(weight);
+        if let (Some(range), Some(bias)) = (stage.plan.bias_range(), bias) {
+            joined[range].copy_from_slice(bias);
+        }
+    }
+    Cow::Owned(joined)
 }
 
 /// The elements of `all` in `range`, as a tensor of `shape`.

@@ -35,6 +35,13 @@ use super::kernels::{Pointwise, relu, relu_derivative, sigmoid_derivative, tanh_
 /// passes take.
 pub(super) const WIDEST: usize = 8;
 
+/// Whether `layers` is a narrow network: at least one layer, each with
+/// inputs and outputs, none wider than [`WIDEST`].
+pub(super) fn narrow(layers: &[StagePlan]) -> bool {
+    let mut widths = layers.iter().flat_map(|l| [l.inputs, l.outputs]);
+    !layers.is_empty() && widths.all(|w| (1..=WIDEST).contains(&w))
+}
+
 /// A narrow network's layers and the lane kernels' buffers, kept from one
 /// step to the next.
 #[derive(Debug)]
@@ -58,15 +65,15 @@ pub(super) struct LaneNet {
 }
 
 impl LaneNet {
-    /// The lane form of `layers`, if every one has inputs and outputs and
-    /// none is wider than [`WIDEST`].
+    /// The lane form of `layers`, if they are [`narrow`].
     pub(super) fn new(layers: Vec<StagePlan>, dtype: DType) -> Option<LaneNet> {
-        let widths = layers.iter().flat_map(|l| [l.inputs, l.outputs]);
-        let lanes = match (widths.clone().min()?, widths.max()?) {
-            (0, _) => return None,
-            (_, 1..=4) => 4,
-            (_, 5..=WIDEST) => WIDEST,
-            _ => return None,
+        if !narrow(&layers) {
+            return None;
+        }
+        let lanes = if layers.iter().all(|l| l.inputs.max(l.outputs) <= 4) {
+            4
+        } else {
+            WIDEST
         };
         // Zeros where no weight is ever loaded: the inputs and units
         // beyond a layer's width.

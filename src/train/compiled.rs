@@ -433,9 +433,16 @@ impl Gen<'_> {
 
     /// The library's inline `eˣ` for `f32` (`exp_f32`), step for step.
     fn exp(&mut self, x: Value) -> Value {
+        // The clamp as two selections that keep a NaN, which the code
+        // generators make one instruction each (`fmax` and `fmin` would
+        // order signed zeros and pick NaNs too, in several).
         let (lowest, highest) = (self.splat(exp::LOWEST), self.splat(exp::HIGHEST));
-        let x = self.b.ins().fmax(x, lowest);
-        let x = self.b.ins().fmin(x, highest);
+        let below = self.b.ins().fcmp(FloatCC::LessThan, x, lowest);
+        let below = self.b.ins().bitcast(F4, MemFlagsData::new(), below);
+        let x = self.b.ins().bitselect(below, lowest, x);
+        let above = self.b.ins().fcmp(FloatCC::LessThan, highest, x);
+        let above = self.b.ins().bitcast(F4, MemFlagsData::new(), above);
+        let x = self.b.ins().bitselect(above, highest, x);
         let log2e = self.splat(std::f32::consts::LOG2_E);
         let rounder = self.splat(exp::ROUNDER);
         let scaled = self.b.ins().fmul(x, log2e);

@@ -356,7 +356,7 @@ impl ParamStates {
                 continue;
             };
             assert!(
-                grad.dtype() == param.dtype() && grad.shape() == param.shape(),
+                grad.dtype() == param.dtype() && same_shape(grad.shape(), param.shape()),
                 "optimizer: gradient {:?} {} does not fit parameter {:?} {}",
                 grad.shape(),
                 grad.dtype(),
@@ -429,6 +429,13 @@ fn update_typed<T: Element, R: UpdateRule>(
     }
     let scalars = &mut state.scalars;
     param.update::<T>(|p| rule.update(step, p, grad, &mut buffers, new_buffers, scalars));
+}
+
+/// Whether two shapes are the same, compared in line (comparing the
+/// slices calls `memcmp`, which costs more than a step of a tiny network's
+/// update).
+fn same_shape(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// max |vᵢ| (0 for no values), NaN if any value is NaN, as PyTorch's

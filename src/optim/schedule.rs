@@ -76,7 +76,16 @@ pub enum Schedule {
 
 impl Schedule {
     /// The factor of the base learning rate at `epoch` (from 0).
+    #[inline]
     pub fn factor(&self, epoch: usize) -> f64 {
+        match self {
+            Schedule::Constant => 1.0,
+            varying => varying.varying_factor(epoch),
+        }
+    }
+
+    /// [`Schedule::factor`] of a schedule other than the constant one.
+    fn varying_factor(&self, epoch: usize) -> f64 {
         match self {
             Schedule::Constant => 1.0,
             Schedule::Step { step_size, gamma } => gamma.powi((epoch / (*step_size).max(1)) as i32),

@@ -20,6 +20,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::{Mutex, OnceLock};
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -29,7 +30,9 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Linkage, Module};
 
-use super::diagnostics::{DiagnosticKind, LayerDiagnostic, LayerDiagnostics, saturation_threshold};
+use super::diagnostics::{
+    DiagnosticKind, LayerDiagnostic, LayerDiagnostics, SQUARE_LANES, saturation_threshold,
+};
 use super::fused::StagePlan;
 use super::kernels::Pointwise;
 use super::lanes::narrow;
@@ -51,10 +54,18 @@ const I4: Type = types::I32X4;
 /// [`CompiledNet::forward`].
 type ForwardFn =
     unsafe extern "C" fn(*const f32, *mut f32, *const f32, *mut f32, *mut u32, i64, i64);
-/// `x, values, delta, weights, grads, blocks, rows`: see
+/// `x, values, delta, weights, grads, norms, blocks, rows`: see
 /// [`CompiledNet::backward`].
-type BackwardFn =
-    unsafe extern "C" fn(*const f32, *const f32, *const f32, *const f32, *mut f32, i64, i64);
+type BackwardFn = unsafe extern "C" fn(
+    *const f32,
+    *const f32,
+    *const f32,
+    *const f32,
+    *mut f32,
+    *mut f64,
+    i64,
+    i64,
+);
 
 /// The two compiled passes of one network.
 #[derive(Clone, Copy)]
@@ -79,6 +90,8 @@ pub(super) struct CompiledNet {
     /// The weights in the joined layout, when they come from the model's
     /// layers rather than from joined parameters.
     joined: Vec<f32>,
+    /// Each layer's weight gradient 2-norm from the last backward pass.
+    norms: Vec<f64>,
     /// The rows of the last forward pass.
     rows: usize,
     /// How many parameters the joined layout the layers read from holds
@@ -118,6 +131,7 @@ impl CompiledNet {
             units: outputs_at(layers)[layers.len()],
             counts: vec![0; counts],
             joined: Vec::new(),
+            norms: vec![0.0; layers.len()],
             rows: 0,
             parameters,
         })
@@ -220,7 +234,8 @@ impl CompiledNet {
     /// The backward pass from `delta`, the loss's gradient with respect to
     /// the outputs of the last forward pass (on the rows `x`, with the
     /// weights `joined`; both row-major): every layer's gradients written
-    /// into `grads` (the joined layout).
+    /// into `grads` (the joined layout), and the 2-norm of each layer's
+    /// weight gradient kept for [`CompiledNet::weight_grad_norms`].
     pub(super) fn backward(&mut self, joined: &[f32], x: &[f32], delta: &[f32], grads: &mut [f32]) {
         let rows = self.rows;
         let (first, last) = (&self.layers[0], &self.layers[self.layers.len() - 1]);
@@ -240,7 +255,8 @@ impl CompiledNet {
             "compiled: gradients in the joined layout"
         );
         // SAFETY: as in `forward`; `values` holds the blocks of the last
-        // forward pass on `rows` rows, and `grads` the joined layout.
+        // forward pass on `rows` rows, `grads` the joined layout, and
+        // `norms` one value per layer.
         unsafe {
             (self.code.backward)(
                 x.as_ptr(),
@@ -248,10 +264,17 @@ impl CompiledNet {
                 delta.as_ptr(),
                 joined.as_ptr(),
                 grads.as_mut_ptr(),
+                self.norms.as_mut_ptr(),
                 rows.div_ceil(BLOCK) as i64,
                 rows as i64,
             );
         }
+    }
+
+    /// Each layer's weight gradient 2-norm from the last backward pass,
+    /// as [`sum_of_squares`](super::diagnostics::sum_of_squares) and a square root make it from the gradients.
+    pub(super) fn weight_grad_norms(&self) -> &[f64] {
+        &self.norms
     }
 
     /// Panics unless `joined` holds every parameter the layers read.
@@ -310,9 +333,13 @@ fn compile(layers: &[StagePlan]) -> Option<Code> {
     let forward = define(&mut module, "forward", &[p, p, p, p, p, n, n], tanh, |g| {
         g.forward(layers)
     })?;
-    let backward = define(&mut module, "backward", &[p, p, p, p, p, n, n], tanh, |g| {
-        g.backward(layers)
-    })?;
+    let backward = define(
+        &mut module,
+        "backward",
+        &[p, p, p, p, p, p, n, n],
+        tanh,
+        |g| g.backward(layers),
+    )?;
     module.finalize_definitions().ok()?;
     let forward = module.get_finalized_function(forward);
     let backward = module.get_finalized_function(backward);
@@ -729,10 +756,10 @@ impl Gen<'_> {
     }
 
     /// The backward pass's body: parameters `x, values, delta, weights,
-    /// grads, blocks, rows`.
+    /// grads, norms, blocks, rows`.
     fn backward(&mut self, layers: &[StagePlan]) {
-        let [x, values, delta, weights, grads, blocks, rows] = self.params[..] else {
-            unreachable!("the backward pass's seven parameters");
+        let [x, values, delta, weights, grads, norms, blocks, rows] = self.params[..] else {
+            unreachable!("the backward pass's eight parameters");
         };
         // Each gradient is a sum from zero.
         let zero = self.b.ins().f32const(0.0);
@@ -806,6 +833,56 @@ impl Gen<'_> {
                 carried
             },
         );
+        for (l, layer) in layers.iter().enumerate() {
+            let norm = self.norm(grads, layer.weight_range());
+            let offset = i32::try_from(l * 8).expect("a narrow network's layers");
+            self.b
+                .ins()
+                .store(MemFlagsData::trusted(), norm, norms, offset);
+        }
+    }
+
+    /// The 2-norm of the gradients at `range` of `grads`: their squares
+    /// summed in `f64` as [`sum_of_squares`](super::diagnostics::sum_of_squares) sums them (in order, or for
+    /// [`SQUARE_LANES`] values or more, interleaved over that many partial
+    /// sums, then the rest in order), and the square root taken. Every sum
+    /// starts from `+0`, where the library's may start from `−0`: a sum of
+    /// squares is the same from either.
+    fn norm(&mut self, grads: Value, range: Range<usize>) -> Value {
+        let square = |g: &mut Self, index: usize| {
+            let offset = i32::try_from(index * 4).expect("a narrow network's weights");
+            let x =
+                g.b.ins()
+                    .load(types::F32, MemFlagsData::trusted(), grads, offset);
+            let x = g.b.ins().fpromote(types::F64, x);
+            g.b.ins().fmul(x, x)
+        };
+        let ordered = |g: &mut Self, indices: Range<usize>| {
+            let mut sum = g.b.ins().f64const(0.0);
+            for index in indices {
+                let x = square(g, index);
+                sum = g.b.ins().fadd(sum, x);
+            }
+            sum
+        };
+        let sum = if range.len() < SQUARE_LANES {
+            ordered(self, range)
+        } else {
+            let whole = range.start + range.len() / SQUARE_LANES * SQUARE_LANES;
+            let zero = self.b.ins().f64const(0.0);
+            let mut partial = [zero; SQUARE_LANES];
+            for (i, index) in (range.start..whole).enumerate() {
+                let x = square(self, index);
+                partial[i % SQUARE_LANES] = self.b.ins().fadd(partial[i % SQUARE_LANES], x);
+            }
+            let tail = ordered(self, whole..range.end);
+            let mut sum = self.b.ins().f64const(0.0);
+            for p in partial {
+                sum = self.b.ins().fadd(sum, p);
+            }
+            self.b.ins().fadd(sum, tail)
+        };
+        self.b.ins().sqrt(sum)
     }
 
     /// Adds the lanes of `rows`, in order, to the scalar at `index` of

@@ -140,13 +140,14 @@ pub(super) fn saturation_threshold(act: Pointwise) -> Option<f64> {
 }
 
 /// The partial sums [`sum_of_squares`] keeps.
-const SQUARE_LANES: usize = 16;
+pub(super) const SQUARE_LANES: usize = 16;
 
 /// Σ xᵢ² in f64, over sixteen interleaved partial sums: they are
 /// independent, so the loop vectorizes (one ordered sum would not).
 /// Fewer values than partial sums are added in order, without the
 /// dispatch to the vectorized loop (the partial sums would all be zero:
 /// the same value, without their chain of sixteen additions).
+#[inline]
 pub(super) fn sum_of_squares<T: Element>(values: &[T]) -> f64 {
     if values.len() < SQUARE_LANES {
         return ordered_sum_of_squares(values);
@@ -155,6 +156,7 @@ pub(super) fn sum_of_squares<T: Element>(values: &[T]) -> f64 {
 }
 
 /// Σ xᵢ² in f64, added in order.
+#[inline]
 fn ordered_sum_of_squares<T: Element>(values: &[T]) -> f64 {
     values
         .iter()
@@ -181,7 +183,11 @@ fn interleaved_sum_of_squares<T: Element>(values: &[T]) -> f64 {
 /// The weight gradient norms of an epoch's batches, summed for their mean.
 #[derive(Debug, Default)]
 pub(super) struct GradNormMeans {
-    sums: Vec<(usize, f64)>,
+    /// Per layer seen (in any epoch): its index, the sum of its norms this
+    /// epoch, and whether it had one this epoch. Kept from epoch to epoch,
+    /// so that a batch's norms, which come in the same order each time,
+    /// are each added where the one before left off.
+    sums: Vec<(usize, f64, bool)>,
     batches: usize,
 }
 
@@ -189,28 +195,48 @@ impl GradNormMeans {
     /// Adds one batch's weight gradient 2-norms, each with its Linear
     /// layer's index.
     pub(super) fn add(&mut self, norms: impl Iterator<Item = (usize, f64)>) {
-        for (index, norm) in norms {
-            match self.sums.iter_mut().find(|(layer, _)| *layer == index) {
-                Some((_, sum)) => *sum += norm,
-                None => self.sums.push((index, norm)),
-            }
+        for (position, (index, norm)) in norms.enumerate() {
+            let entry = match self.sums.get_mut(position) {
+                Some(entry) if entry.0 == index => entry,
+                _ => self.entry(index),
+            };
+            entry.1 += norm;
+            entry.2 = true;
         }
         self.batches += 1;
     }
 
+    /// The sum of layer `index`, made if it has none yet.
+    #[cold]
+    fn entry(&mut self, index: usize) -> &mut (usize, f64, bool) {
+        let at = match self.sums.iter().position(|entry| entry.0 == index) {
+            Some(at) => at,
+            None => {
+                self.sums.push((index, 0.0, false));
+                self.sums.len() - 1
+            }
+        };
+        &mut self.sums[at]
+    }
+
     /// Forgets the batches added, for the next epoch.
     pub(super) fn restart(&mut self) {
-        self.sums.clear();
+        for entry in &mut self.sums {
+            (entry.1, entry.2) = (0.0, false);
+        }
         self.batches = 0;
     }
 
-    /// The means over the batches added.
+    /// The means over the batches added, of the layers that had a norm.
     pub(super) fn means(&self) -> impl Iterator<Item = LayerDiagnostic> + '_ {
-        self.sums.iter().map(|&(layer, sum)| LayerDiagnostic {
-            layer,
-            kind: DiagnosticKind::GradNorm,
-            value: sum / self.batches.max(1) as f64,
-        })
+        self.sums
+            .iter()
+            .filter(|entry| entry.2)
+            .map(|&(layer, sum, _)| LayerDiagnostic {
+                layer,
+                kind: DiagnosticKind::GradNorm,
+                value: sum / self.batches.max(1) as f64,
+            })
     }
 }
 
@@ -442,5 +468,12 @@ mod tests {
         means.add(weight_grad_norms(&model, &grads));
         let values: Vec<(usize, f64)> = means.means().map(|d| (d.layer, d.value)).collect();
         assert_eq!(values, norms);
+        // An epoch in which only the second layer (then a new one) has a
+        // norm reports only those.
+        means.restart();
+        means.add([(2, 4.0), (5, 1.0)].into_iter());
+        means.add([(5, 3.0)].into_iter());
+        let values: Vec<(usize, f64)> = means.means().map(|d| (d.layer, d.value)).collect();
+        assert_eq!(values, [(2, 2.0), (5, 2.0)]);
     }
 }

@@ -274,13 +274,21 @@ impl FusedNet {
     /// The 2-norm of each Linear layer's weight gradient from the last
     /// evaluation, with the layer's index.
     pub(super) fn weight_grad_norms(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
-        self.stages.iter().map(|stage| {
-            let range = stage.plan.weight_range();
-            let sum = match self.grads.storage() {
-                Storage::F32(g) => sum_of_squares(&g[range]),
-                Storage::F64(g) => sum_of_squares(&g[range]),
+        // The compiled backward pass leaves them made.
+        let made = self.compiled.as_ref().map(CompiledNet::weight_grad_norms);
+        self.stages.iter().enumerate().map(move |(l, stage)| {
+            let norm = match made {
+                Some(norms) => norms[l],
+                None => {
+                    let range = stage.plan.weight_range();
+                    let sum = match self.grads.storage() {
+                        Storage::F32(g) => sum_of_squares(&g[range]),
+                        Storage::F64(g) => sum_of_squares(&g[range]),
+                    };
+                    sum.sqrt()
+                }
             };
-            (stage.layer, sum.sqrt())
+            (stage.layer, norm)
         })
     }
 
@@ -484,15 +492,27 @@ impl FusedNet {
 /// (`len` parameters): the joined parameters' own, or the model's layers'
 /// copied into the compiled network's buffer. Hand the buffer back with
 /// [`CompiledNet::put_joined`].
+#[inline]
 fn compiled_weights<'w>(
     stages: &[Stage],
     compiled: &mut CompiledNet,
     len: usize,
     weights: Weights<'w>,
 ) -> Cow<'w, [f32]> {
-    if let Weights::Joined(all) = weights {
-        return Cow::Borrowed(all.as_slice::<f32>());
+    match weights {
+        Weights::Joined(all) => Cow::Borrowed(all.as_slice::<f32>()),
+        Weights::Model(_) => Cow::Owned(joined_copy(stages, compiled, len, weights)),
     }
+}
+
+/// The model's weights of `stages` copied into the compiled network's
+/// buffer, in the joined layout (`len` parameters).
+fn joined_copy(
+    stages: &[Stage],
+    compiled: &mut CompiledNet,
+    len: usize,
+    weights: Weights,
+) -> Vec<f32> {
     let mut joined = compiled.take_joined(len);
     for stage in stages {
         let (weight, bias) = stage.weights::<f32>(weights);
@@ -501,7 +521,7 @@ fn compiled_weights<'w>(
             joined[range].copy_from_slice(bias);
         }
     }
-    Cow::Owned(joined)
+    joined
 }
 
 /// The elements of `all` in `range`, as a tensor of `shape`.
@@ -726,6 +746,7 @@ mod tests {
             all.extend(bits(vec![loss]));
             all.extend(bits(output(net)));
             all.extend(bits(net.joined_gradients().to_vec::<f64>()));
+            all.extend(bits(net.weight_grad_norms().map(|(_, n)| n).collect()));
         }
         all
     }

@@ -53,9 +53,11 @@ impl JoinedParams {
             .grads
             .get_mut(&self.param)
             .expect("the joined parameter has a gradient");
+        // Both are vectors (the joined parameter is one): their lengths
+        // say whether the shapes agree.
         assert_eq!(
-            held.shape(),
-            gradient.shape(),
+            held.numel(),
+            gradient.numel(),
             "a gradient in the joined layout"
         );
         std::mem::swap(held, gradient);

@@ -277,10 +277,14 @@ pub fn softmax_cross_entropy<T: Element>(
     total / rows as f64
 }
 
+/// Below this many predictions, [`squared_error`] runs without the
+/// dispatch to its vectorized forms, which would cost more than the
+/// arithmetic.
+const FEW_PREDICTIONS: usize = 16;
+
 /// Mean squared error of `prediction` (row-major, `width` per row)
 /// against the targets `target(row, column)`, and its gradient
 /// `2·(ŷ − y)/n` written into `grad` (of the same size).
-#[multiversion::multiversion(targets = "simd")]
 pub fn squared_error<T: Element, F: Fn(usize, usize) -> T>(
     prediction: &[T],
     width: usize,
@@ -292,6 +296,31 @@ pub fn squared_error<T: Element, F: Fn(usize, usize) -> T>(
         prediction.len(),
         "squared_error: one gradient per prediction"
     );
+    if prediction.len() < FEW_PREDICTIONS {
+        return squared_error_of(prediction, width, target, grad);
+    }
+    vectorized_squared_error(prediction, width, target, grad)
+}
+
+/// [`squared_error_of`], compiled for AVX-512, AVX2 and the baseline.
+#[multiversion::multiversion(targets = "simd")]
+fn vectorized_squared_error<T: Element, F: Fn(usize, usize) -> T>(
+    prediction: &[T],
+    width: usize,
+    target: F,
+    grad: &mut [T],
+) -> f64 {
+    squared_error_of(prediction, width, target, grad)
+}
+
+/// [`squared_error`] of a `grad` as long as `prediction`.
+#[inline(always)]
+fn squared_error_of<T: Element, F: Fn(usize, usize) -> T>(
+    prediction: &[T],
+    width: usize,
+    target: F,
+    grad: &mut [T],
+) -> f64 {
     let n = T::c(prediction.len() as f64);
     let mut total = 0.0;
     let rows = prediction

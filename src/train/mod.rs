@@ -456,7 +456,12 @@ fn fit_in_pool(
             if options.shuffle {
                 rng.shuffle(&mut order);
             }
-            model.set_training(true);
+            // A fused network's layers (Linear layers and activations) are
+            // the same in training and evaluation.
+            let modal = fused.is_none();
+            if modal {
+                model.set_training(true);
+            }
             let before = options.tolerance.map(|_| weights(model, joined.as_ref()));
             let mut total = 0.0;
             train_metric.restart();
@@ -510,7 +515,9 @@ fn fit_in_pool(
                     }
                 }
             }
-            model.set_training(false);
+            if modal {
+                model.set_training(false);
+            }
             let train_loss = total / train.len().max(1) as f64;
             // At most one diagnostic per layer: a Linear layer's gradient
             // norm or an activation's measure.

@@ -77,6 +77,7 @@ impl Snapshot {
 }
 
 /// Copies `from` into `kept`, in place when their dtypes match.
+#[inline]
 fn copy(kept: &mut Storage, from: &Storage) {
     match (kept, from) {
         (Storage::F32(to), Storage::F32(from)) => to.copy_from_slice(from),

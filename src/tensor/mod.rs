@@ -320,6 +320,7 @@ impl Tensor {
     }
 
     /// A leaf's elements, unshared (copied first if a graph shares them).
+    #[inline]
     pub(crate) fn storage_mut(&mut self, op: &str) -> &mut Storage {
         assert!(self.is_leaf(), "{op}: only a leaf can be updated");
         // The counts are read first (plain loads, where `get_mut` and
@@ -328,22 +329,39 @@ impl Tensor {
         // (nothing in the crate makes weak references), and a stale higher
         // count costs only a needless copy.
         if Arc::strong_count(&self.0) != 1 {
-            let copy = Inner {
-                id: self.0.id,
-                _live: LiveToken::new(),
-                shape: self.0.shape.clone(),
-                data: self.0.data.clone(),
-                requires_grad: self.0.requires_grad,
-                node: None,
-            };
-            self.0 = Arc::new(copy);
+            self.unshare_handle();
         }
         let inner = unshared(&mut self.0);
         if Arc::strong_count(&inner.data) != 1 {
-            inner.data = Arc::new(Storage::clone(&inner.data));
+            unshare_elements(&mut inner.data);
         }
         unshared(&mut inner.data)
     }
+
+    /// Gives this handle its own copy of the tensor's description (the
+    /// elements still shared), out of line: [`Tensor::storage_mut`] runs
+    /// on every optimizer step, and this almost never.
+    #[cold]
+    #[inline(never)]
+    fn unshare_handle(&mut self) {
+        let copy = Inner {
+            id: self.0.id,
+            _live: LiveToken::new(),
+            shape: self.0.shape.clone(),
+            data: self.0.data.clone(),
+            requires_grad: self.0.requires_grad,
+            node: None,
+        };
+        self.0 = Arc::new(copy);
+    }
+}
+
+/// Replaces the shared elements with a copy of their own, out of line
+/// (see [`Tensor::unshare_handle`]).
+#[cold]
+#[inline(never)]
+fn unshare_elements(data: &mut Arc<Storage>) {
+    *data = Arc::new(Storage::clone(data));
 }
 
 /// The value of an `Arc` whose count is one, mutably, without the atomic

@@ -53,7 +53,7 @@ const I4: Type = types::I32X4;
 /// `x, values, weights, out, counts, blocks, rows`: see
 /// [`CompiledNet::forward`].
 type ForwardFn =
-    unsafe extern "C" fn(*const f32, *mut f32, *const f32, *mut f32, *mut u32, i64, i64);
+    unsafe extern "C" fn(*const f32, *mut f32, *const f32, *mut f32, *mut u64, i64, i64);
 /// `x, values, delta, weights, grads, norms, blocks, rows`: see
 /// [`CompiledNet::backward`].
 type BackwardFn = unsafe extern "C" fn(
@@ -84,9 +84,10 @@ pub(super) struct CompiledNet {
     /// another.
     values: Vec<f32>,
     units: usize,
-    /// Per layer, four lanes of saturation counts, then four lanes per
-    /// unit, nonzero where the unit's output was not 0 on some row.
-    counts: Vec<u32>,
+    /// Per layer, what the last forward pass counted for its diagnostic:
+    /// the outputs beyond the saturation threshold (sigmoid and tanh), or
+    /// the units that gave 0 on every row (ReLU).
+    counts: Vec<u64>,
     /// The weights in the joined layout, when they come from the model's
     /// layers rather than from joined parameters.
     joined: Vec<f32>,
@@ -116,7 +117,6 @@ impl CompiledNet {
             return None;
         }
         let code = code_for(layers)?;
-        let counts = layers.iter().map(|l| (1 + l.outputs) * BLOCK).sum();
         let parameters = layers
             .iter()
             .flat_map(|l| [Some(l.weight_range()), l.bias_range()])
@@ -129,7 +129,7 @@ impl CompiledNet {
             code,
             values: Vec::new(),
             units: outputs_at(layers)[layers.len()],
-            counts: vec![0; counts],
+            counts: vec![0; layers.len()],
             joined: Vec::new(),
             norms: vec![0.0; layers.len()],
             rows: 0,
@@ -187,8 +187,8 @@ impl CompiledNet {
         // `out` (their lengths checked above), reads and writes `blocks`
         // blocks of `units` vectors in `values` (its length, set above),
         // reads the weights at the joined offsets its layers were compiled
-        // with (within `joined`, checked above) and writes `counts`, whose
-        // length is the one it was compiled for.
+        // with (within `joined`, checked above) and writes `counts`, one
+        // value per layer.
         unsafe {
             (self.code.forward)(
                 x.as_ptr(),
@@ -208,21 +208,14 @@ impl CompiledNet {
     /// The activation diagnostics of the last forward pass, from the
     /// counts its code left.
     fn measure(&self, rows: usize, found: &mut LayerDiagnostics) {
-        let mut at = 0;
-        for layer in &self.layers {
-            let counts = &self.counts[at..at + (1 + layer.outputs) * BLOCK];
-            at += counts.len();
+        for (layer, &count) in self.layers.iter().zip(&self.counts) {
+            let count = count as f64;
             let measured = match layer.act {
                 Pointwise::Sigmoid | Pointwise::Tanh => {
-                    let beyond: u64 = counts[..BLOCK].iter().map(|&c| u64::from(c)).sum();
-                    let share = beyond as f64 / (rows * layer.outputs) as f64;
+                    let share = count / (rows * layer.outputs) as f64;
                     Some((DiagnosticKind::Saturated, share))
                 }
-                Pointwise::ReLU => {
-                    let units = counts[BLOCK..].chunks_exact(BLOCK);
-                    let dead = units.filter(|lanes| lanes.iter().all(|&l| l == 0)).count();
-                    Some((DiagnosticKind::DeadRelu, dead as f64 / layer.outputs as f64))
-                }
+                Pointwise::ReLU => Some((DiagnosticKind::DeadRelu, count / layer.outputs as f64)),
                 Pointwise::Identity => None,
             };
             if let (Some(layer), Some((kind, value))) = (layer.act_layer, measured) {
@@ -750,8 +743,33 @@ impl Gen<'_> {
             }
             acc
         });
-        for (i, count) in counted.into_iter().enumerate() {
-            self.store(counts, i, count);
+        // Each layer's count: its saturated outputs summed over the lanes,
+        // or its units with no lane ever nonzero.
+        let mut region = 0;
+        for (l, layer) in layers.iter().enumerate() {
+            let count = if layer.act == Pointwise::ReLU {
+                let mut dead = self.b.ins().iconst(types::I64, 0);
+                for &live in &counted[region + 1..region + 1 + layer.outputs] {
+                    let any = self.b.ins().vany_true(live);
+                    let any = self.b.ins().uextend(types::I64, any);
+                    let none = self.b.ins().bxor_imm_s(any, 1);
+                    dead = self.b.ins().iadd(dead, none);
+                }
+                dead
+            } else {
+                let mut sum = self.b.ins().iconst(types::I64, 0);
+                for lane in 0..BLOCK as u8 {
+                    let count = self.b.ins().extractlane(counted[region], lane);
+                    let count = self.b.ins().uextend(types::I64, count);
+                    sum = self.b.ins().iadd(sum, count);
+                }
+                sum
+            };
+            let offset = i32::try_from(l * 8).expect("a narrow network's layers");
+            self.b
+                .ins()
+                .store(MemFlagsData::trusted(), count, counts, offset);
+            region += 1 + layer.outputs;
         }
     }
 

@@ -317,37 +317,74 @@ impl FusedNet {
 
     /// The forward pass, stage by stage: output = act(bias + input·Wᵀ),
     /// measuring the activations on the way when asked. The stages keep
-    /// their outputs for the backward pass.
+    /// their outputs for the backward pass. Run by the compiled passes,
+    /// the lane kernels or the general kernels, whichever the network has.
+    #[inline]
     fn forward<T: Element>(
+        &mut self,
+        weights: Weights,
+        inputs: &Tensor,
+        diagnostics: Option<&mut LayerDiagnostics>,
+    ) {
+        if self.compiled.is_some() {
+            self.compiled_forward(weights, inputs, diagnostics);
+        } else if self.lanes.is_some() {
+            self.lane_forward::<T>(weights, inputs, diagnostics);
+        } else {
+            self.general_forward::<T>(weights, inputs, diagnostics);
+        }
+    }
+
+    /// [`FusedNet::forward`] by the compiled passes.
+    fn compiled_forward(
+        &mut self,
+        weights: Weights,
+        inputs: &Tensor,
+        diagnostics: Option<&mut LayerDiagnostics>,
+    ) {
+        let rows = inputs.shape()[0];
+        let compiled = self.compiled.as_mut().expect("compiled passes");
+        let joined = compiled_weights(&self.stages, compiled, self.grads.numel(), weights);
+        let last = self.stages.last_mut().expect("at least one stage");
+        let out = resized::<f32>(&mut last.output, rows * last.plan.outputs);
+        compiled.forward(&joined, inputs.as_slice::<f32>(), rows, out, diagnostics);
+        compiled.put_joined(joined);
+    }
+
+    /// [`FusedNet::forward`] by the lane kernels.
+    #[inline(never)]
+    fn lane_forward<T: Element>(
+        &mut self,
+        weights: Weights,
+        inputs: &Tensor,
+        diagnostics: Option<&mut LayerDiagnostics>,
+    ) {
+        let rows = inputs.shape()[0];
+        let lanes = self.lanes.as_mut().expect("lane kernels");
+        match weights {
+            Weights::Joined(all) => lanes.load_joined(all.as_slice::<T>()),
+            Weights::Model(_) => {
+                for (l, stage) in self.stages.iter().enumerate() {
+                    let (weight, bias) = stage.weights::<T>(weights);
+                    lanes.load(l, weight, bias);
+                }
+            }
+        }
+        let last = self.stages.last_mut().expect("at least one stage");
+        let out = resized::<T>(&mut last.output, rows * last.plan.outputs);
+        lanes.forward(inputs.as_slice::<T>(), rows, out, diagnostics);
+    }
+
+    /// [`FusedNet::forward`] by the general kernels.
+    #[inline(never)]
+    fn general_forward<T: Element>(
         &mut self,
         weights: Weights,
         inputs: &Tensor,
         mut diagnostics: Option<&mut LayerDiagnostics>,
     ) {
         let rows = inputs.shape()[0];
-        if let Some(compiled) = self.compiled.as_mut() {
-            let joined = compiled_weights(&self.stages, compiled, self.grads.numel(), weights);
-            let last = self.stages.last_mut().expect("at least one stage");
-            let out = resized::<f32>(&mut last.output, rows * last.plan.outputs);
-            compiled.forward(&joined, inputs.as_slice::<f32>(), rows, out, diagnostics);
-            compiled.put_joined(joined);
-            return;
-        }
         let x = inputs.as_slice::<T>();
-        if let Some(lanes) = self.lanes.as_mut() {
-            match weights {
-                Weights::Joined(all) => lanes.load_joined(all.as_slice::<T>()),
-                Weights::Model(_) => {
-                    for (l, stage) in self.stages.iter().enumerate() {
-                        let (weight, bias) = stage.weights::<T>(weights);
-                        lanes.load(l, weight, bias);
-                    }
-                }
-            }
-            let last = self.stages.last_mut().expect("at least one stage");
-            let out = resized::<T>(&mut last.output, rows * last.plan.outputs);
-            return lanes.forward(x, rows, out, diagnostics);
-        }
         for s in 0..self.stages.len() {
             let (done, rest) = self.stages.split_at_mut(s);
             let stage = &mut rest[0];
@@ -399,13 +436,26 @@ impl FusedNet {
             self.forward::<T>(weights, inputs, None);
         }
         let rows = inputs.shape()[0];
-        let x = inputs.as_slice::<T>();
+        let loss = self.loss_and_delta::<T>(targets, rows);
+        if self.compiled.is_some() {
+            self.compiled_backward(weights, inputs);
+        } else if self.lanes.is_some() {
+            self.lane_backward::<T>(rows);
+        } else {
+            self.general_backward::<T>(weights, inputs);
+        }
+        loss
+    }
 
-        // The loss, and its gradient with respect to the model's output.
+    /// The loss of the last forward pass's outputs on the `rows` rows
+    /// against `targets`, its gradient with respect to the outputs written
+    /// into the delta buffer.
+    #[inline]
+    fn loss_and_delta<T: Element>(&mut self, targets: &BatchTargets, rows: usize) -> f64 {
         let last = self.stages.last().expect("at least one stage");
         let width = last.plan.outputs;
         let delta = resized::<T>(&mut self.delta, rows * width);
-        let loss = match (self.loss, targets) {
+        match (self.loss, targets) {
             (LossKind::CrossEntropy, BatchTargets::Classes(classes, _)) => {
                 softmax_cross_entropy(slice(&last.output), classes, width, delta)
             }
@@ -442,22 +492,38 @@ impl FusedNet {
                 squared_error(slice(&last.output), width, target, delta)
             }
             (kind, _) => panic!("{kind:?} needs class targets"),
-        };
+        }
+    }
 
-        // Backward, from the last stage to the first.
-        if let Some(compiled) = self.compiled.as_mut() {
-            let joined = compiled_weights(&self.stages, compiled, self.grads.numel(), weights);
-            let grads = slice_mut::<f32>(self.grads.storage_mut("fused gradients"));
-            let delta = &slice::<f32>(&self.delta)[..rows * width];
-            compiled.backward(&joined, inputs.as_slice::<f32>(), delta, grads);
-            compiled.put_joined(joined);
-            return loss;
-        }
+    /// The backward pass from the delta buffer by the compiled passes.
+    fn compiled_backward(&mut self, weights: Weights, inputs: &Tensor) {
+        let compiled = self.compiled.as_mut().expect("compiled passes");
+        let joined = compiled_weights(&self.stages, compiled, self.grads.numel(), weights);
+        let grads = slice_mut::<f32>(self.grads.storage_mut("fused gradients"));
+        let rows = inputs.shape()[0];
+        let width = self.stages[self.stages.len() - 1].plan.outputs;
+        let delta = &slice::<f32>(&self.delta)[..rows * width];
+        compiled.backward(&joined, inputs.as_slice::<f32>(), delta, grads);
+        compiled.put_joined(joined);
+    }
+
+    /// The backward pass from the delta buffer by the lane kernels, on
+    /// `rows` rows.
+    #[inline(never)]
+    fn lane_backward<T: Element>(&mut self, rows: usize) {
+        let width = self.stages[self.stages.len() - 1].plan.outputs;
         let grads = slice_mut::<T>(self.grads.storage_mut("fused gradients"));
-        if let Some(lanes) = self.lanes.as_mut() {
-            lanes.backward(&slice::<T>(&self.delta)[..rows * width], grads);
-            return loss;
-        }
+        let lanes = self.lanes.as_mut().expect("lane kernels");
+        lanes.backward(&slice::<T>(&self.delta)[..rows * width], grads);
+    }
+
+    /// The backward pass from the delta buffer by the general kernels,
+    /// from the last stage to the first.
+    #[inline(never)]
+    fn general_backward<T: Element>(&mut self, weights: Weights, inputs: &Tensor) {
+        let rows = inputs.shape()[0];
+        let x = inputs.as_slice::<T>();
+        let grads = slice_mut::<T>(self.grads.storage_mut("fused gradients"));
         for s in (0..self.stages.len()).rev() {
             let (below, rest) = self.stages.split_at_mut(s);
             let stage = &mut rest[0];
@@ -484,7 +550,6 @@ impl FusedNet {
                 std::mem::swap(&mut self.delta, &mut self.delta_below);
             }
         }
-        loss
     }
 }
 
@@ -506,7 +571,9 @@ fn compiled_weights<'w>(
 }
 
 /// The model's weights of `stages` copied into the compiled network's
-/// buffer, in the joined layout (`len` parameters).
+/// buffer, in the joined layout (`len` parameters). Out of line: the
+/// joined parameters are the common case.
+#[inline(never)]
 fn joined_copy(
     stages: &[Stage],
     compiled: &mut CompiledNet,

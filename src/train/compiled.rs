@@ -54,7 +54,7 @@ const I4: Type = types::I32X4;
 /// [`CompiledNet::forward`].
 type ForwardFn =
     unsafe extern "C" fn(*const f32, *mut f32, *const f32, *mut f32, *mut u64, i64, i64);
-/// `x, values, delta, weights, grads, norms, blocks, rows`: see
+/// `x, values, start, weights, grads, norms, loss, blocks, rows`: see
 /// [`CompiledNet::backward`].
 type BackwardFn = unsafe extern "C" fn(
     *const f32,
@@ -63,9 +63,21 @@ type BackwardFn = unsafe extern "C" fn(
     *const f32,
     *mut f32,
     *mut f64,
+    *mut f64,
     i64,
     i64,
 );
+
+/// Where the compiled backward pass starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) enum Start {
+    /// From the loss's gradient with respect to the outputs, given.
+    Delta,
+    /// From the targets: the pass computes the mean squared error of the
+    /// outputs and its gradient itself, as
+    /// [`squared_error`](super::kernels::squared_error) does.
+    SquaredError,
+}
 
 /// The two compiled passes of one network.
 #[derive(Clone, Copy)]
@@ -78,6 +90,7 @@ struct Code {
 /// step to the next.
 pub(super) struct CompiledNet {
     layers: Vec<StagePlan>,
+    start: Start,
     code: Code,
     /// Every layer's outputs, block by block: `units` vectors a block
     /// (each unit's values for the block's rows), the layers one after
@@ -110,13 +123,14 @@ impl std::fmt::Debug for CompiledNet {
 }
 
 impl CompiledNet {
-    /// The compiled form of `layers`, if they are [`narrow`], at most
-    /// [`DEEPEST`], and this machine has a code generator.
-    pub(super) fn new(layers: &[StagePlan]) -> Option<CompiledNet> {
+    /// The compiled form of `layers`, with the backward pass starting as
+    /// `start` says, if they are [`narrow`], at most [`DEEPEST`], and this
+    /// machine has a code generator.
+    pub(super) fn new(layers: &[StagePlan], start: Start) -> Option<CompiledNet> {
         if !narrow(layers) || layers.len() > DEEPEST {
             return None;
         }
-        let code = code_for(layers)?;
+        let code = code_for(layers, start)?;
         let parameters = layers
             .iter()
             .flat_map(|l| [Some(l.weight_range()), l.bias_range()])
@@ -126,6 +140,7 @@ impl CompiledNet {
             .unwrap_or(0);
         Some(CompiledNet {
             layers: layers.to_vec(),
+            start,
             code,
             values: Vec::new(),
             units: outputs_at(layers)[layers.len()],
@@ -224,12 +239,26 @@ impl CompiledNet {
         }
     }
 
-    /// The backward pass from `delta`, the loss's gradient with respect to
-    /// the outputs of the last forward pass (on the rows `x`, with the
-    /// weights `joined`; both row-major): every layer's gradients written
-    /// into `grads` (the joined layout), and the 2-norm of each layer's
-    /// weight gradient kept for [`CompiledNet::weight_grad_norms`].
-    pub(super) fn backward(&mut self, joined: &[f32], x: &[f32], delta: &[f32], grads: &mut [f32]) {
+    /// How the backward pass starts.
+    pub(super) fn start(&self) -> Start {
+        self.start
+    }
+
+    /// The backward pass from `start`, for the outputs of the last forward
+    /// pass (on the rows `x`, with the weights `joined`; all row-major):
+    /// every layer's gradients written into `grads` (the joined layout),
+    /// and the 2-norm of each layer's weight gradient kept for
+    /// [`CompiledNet::weight_grad_norms`]. `start` is the loss's gradient
+    /// with respect to the outputs ([`Start::Delta`]), or the targets
+    /// ([`Start::SquaredError`]), and then the mean squared error is
+    /// returned (`NaN` otherwise).
+    pub(super) fn backward(
+        &mut self,
+        joined: &[f32],
+        x: &[f32],
+        start: &[f32],
+        grads: &mut [f32],
+    ) -> f64 {
         let rows = self.rows;
         let (first, last) = (&self.layers[0], &self.layers[self.layers.len() - 1]);
         assert_eq!(
@@ -238,30 +267,35 @@ impl CompiledNet {
             "compiled: other inputs than the forward pass's"
         );
         assert_eq!(
-            delta.len(),
+            start.len(),
             rows * last.outputs,
-            "compiled: a gradient for other rows than the last forward pass's"
+            "compiled: a start for other rows than the last forward pass's"
         );
         self.check_joined(joined);
         assert!(
             grads.len() >= self.parameters,
             "compiled: gradients in the joined layout"
         );
+        let mut total = f64::NAN;
         // SAFETY: as in `forward`; `values` holds the blocks of the last
-        // forward pass on `rows` rows, `grads` the joined layout, and
-        // `norms` one value per layer.
+        // forward pass on `rows` rows, `start` its rows (checked above),
+        // `grads` the joined layout, `norms` one value per layer, and
+        // `total` one value.
         unsafe {
             (self.code.backward)(
                 x.as_ptr(),
                 self.values.as_ptr(),
-                delta.as_ptr(),
+                start.as_ptr(),
                 joined.as_ptr(),
                 grads.as_mut_ptr(),
                 self.norms.as_mut_ptr(),
+                &mut total,
                 rows.div_ceil(BLOCK) as i64,
                 rows as i64,
             );
         }
+        // The sum of the squared errors, as `squared_error` divides it.
+        total / start.len() as f64
     }
 
     /// Each layer's weight gradient 2-norm from the last backward pass,
@@ -279,20 +313,22 @@ impl CompiledNet {
     }
 }
 
-/// The compiled code of `layers`, compiled on first use.
-fn code_for(layers: &[StagePlan]) -> Option<Code> {
-    type Key = Vec<(usize, usize, Pointwise, usize, Option<usize>)>;
+/// The compiled code of `layers` with the backward pass starting at
+/// `start`, compiled on first use.
+fn code_for(layers: &[StagePlan], start: Start) -> Option<Code> {
+    type Key = (Vec<(usize, usize, Pointwise, usize, Option<usize>)>, Start);
     static COMPILED: OnceLock<Mutex<HashMap<Key, Code>>> = OnceLock::new();
-    let key: Key = layers
+    let shapes = layers
         .iter()
         .map(|l| (l.inputs, l.outputs, l.act, l.weight_at, l.bias_at))
         .collect();
+    let key: Key = (shapes, start);
     let compiled = COMPILED.get_or_init(Default::default);
     let mut compiled = compiled.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(code) = compiled.get(&key) {
         return Some(*code);
     }
-    let code = compile(layers)?;
+    let code = compile(layers, start)?;
     compiled.insert(key, code);
     Some(code)
 }
@@ -303,9 +339,9 @@ extern "C" fn tanh_f32(x: f32) -> f32 {
     x.tanh()
 }
 
-/// Compiles both passes of `layers`; `None` where this machine has no code
-/// generator.
-fn compile(layers: &[StagePlan]) -> Option<Code> {
+/// Compiles both passes of `layers`, the backward one starting at
+/// `start`; `None` where this machine has no code generator.
+fn compile(layers: &[StagePlan], start: Start) -> Option<Code> {
     let mut flags = settings::builder();
     flags.set("opt_level", "speed").ok()?;
     let isa = cranelift_native::builder()
@@ -329,9 +365,9 @@ fn compile(layers: &[StagePlan]) -> Option<Code> {
     let backward = define(
         &mut module,
         "backward",
-        &[p, p, p, p, p, p, n, n],
+        &[p, p, p, p, p, p, p, n, n],
         tanh,
-        |g| g.backward(layers),
+        |g| g.backward(layers, start),
     )?;
     module.finalize_definitions().ok()?;
     let forward = module.get_finalized_function(forward);
@@ -340,7 +376,8 @@ fn compile(layers: &[StagePlan]) -> Option<Code> {
     // process, as the cache that hands it out.
     std::mem::forget(module);
     // SAFETY: the functions were compiled with these signatures: five
-    // pointers, then `blocks` and `rows` as i64.
+    // pointers (seven for the backward pass), then `blocks` and `rows` as
+    // i64.
     unsafe {
         Some(Code {
             forward: std::mem::transmute::<*const u8, ForwardFn>(forward),
@@ -773,11 +810,11 @@ impl Gen<'_> {
         }
     }
 
-    /// The backward pass's body: parameters `x, values, delta, weights,
-    /// grads, norms, blocks, rows`.
-    fn backward(&mut self, layers: &[StagePlan]) {
-        let [x, values, delta, weights, grads, norms, blocks, rows] = self.params[..] else {
-            unreachable!("the backward pass's eight parameters");
+    /// The backward pass's body: parameters `x, values, start, weights,
+    /// grads, norms, loss, blocks, rows`.
+    fn backward(&mut self, layers: &[StagePlan], begin: Start) {
+        let [x, values, start, weights, grads, norms, loss, blocks, rows] = self.params[..] else {
+            unreachable!("the backward pass's nine parameters");
         };
         // Each gradient is a sum from zero.
         let zero = self.b.ins().f32const(0.0);
@@ -795,16 +832,46 @@ impl Gen<'_> {
         let offsets = outputs_at(layers);
         let units = offsets[layers.len()];
         let (inputs, width) = (layers[0].inputs, layers[layers.len() - 1].outputs);
-        self.blocks(
+        // The number of predictions as `squared_error` makes it: an f64
+        // rounded to f32 (the count, never negative, converted as a signed
+        // integer, which takes one instruction).
+        let predictions = self.b.ins().imul_imm_s(rows, width as i64);
+        let predictions = self.b.ins().fcvt_from_sint(types::F64, predictions);
+        let predictions = self.b.ins().fdemote(types::F32, predictions);
+        let predictions = self.b.ins().splat(F4, predictions);
+        let zero = self.b.ins().f64const(0.0);
+        let total = self.blocks(
             (blocks, rows),
             &[(values, units)],
-            Vec::new(),
-            |g, block, carried| {
+            vec![zero],
+            |g, block, mut carried| {
                 let at = block.at[0];
-                let delta_rows = g.row_addresses(delta, width, block, rows);
-                let mut delta: Vec<Value> = (0..width)
-                    .map(|j| g.gather(&delta_rows, j, block))
+                let start_rows = g.row_addresses(start, width, block, rows);
+                let given: Vec<Value> = (0..width)
+                    .map(|j| g.gather(&start_rows, j, block))
                     .collect();
+                let mut delta = match begin {
+                    Start::Delta => given,
+                    Start::SquaredError => {
+                        let last = offsets[layers.len() - 1];
+                        let diffs: Vec<Value> = given
+                            .into_iter()
+                            .enumerate()
+                            .map(|(j, t)| {
+                                let y = g.load(at, last + j);
+                                g.b.ins().fsub(y, t)
+                            })
+                            .collect();
+                        carried[0] = g.add_squares(carried[0], &diffs, block);
+                        diffs
+                            .into_iter()
+                            .map(|diff| {
+                                let twice = g.b.ins().fadd(diff, diff);
+                                g.b.ins().fdiv(twice, predictions)
+                            })
+                            .collect()
+                    }
+                };
                 let x_rows = g.row_addresses(x, inputs, block, rows);
                 for (l, layer) in layers.iter().enumerate().rev() {
                     // The rows past the last kept out of every sum.
@@ -851,6 +918,11 @@ impl Gen<'_> {
                 carried
             },
         );
+        if begin == Start::SquaredError {
+            self.b
+                .ins()
+                .store(MemFlagsData::trusted(), total[0], loss, 0);
+        }
         for (l, layer) in layers.iter().enumerate() {
             let norm = self.norm(grads, layer.weight_range());
             let offset = i32::try_from(l * 8).expect("a narrow network's layers");
@@ -858,6 +930,29 @@ impl Gen<'_> {
                 .ins()
                 .store(MemFlagsData::trusted(), norm, norms, offset);
         }
+    }
+
+    /// `total` plus the squares of the block's `diffs` (one vector per
+    /// output), each squared in `f32` and added in `f64`, row by row and
+    /// in each row output by output, as `squared_error` adds them (the
+    /// rows past the last add `+0`, which changes no sum of squares).
+    fn add_squares(&mut self, total: Value, diffs: &[Value], block: &Block) -> Value {
+        let squares: Vec<Value> = diffs
+            .iter()
+            .map(|&diff| {
+                let square = self.b.ins().fmul(diff, diff);
+                self.keep(square, block.rows)
+            })
+            .collect();
+        let mut total = total;
+        for lane in 0..BLOCK as u8 {
+            for &square in &squares {
+                let x = self.b.ins().extractlane(square, lane);
+                let x = self.b.ins().fpromote(types::F64, x);
+                total = self.b.ins().fadd(total, x);
+            }
+        }
+        total
     }
 
     /// The 2-norm of the gradients at `range` of `grads`: their squares

@@ -24,7 +24,7 @@ use crate::autograd::Gradients;
 use crate::nn::{Linear, Module, Sequential};
 use crate::tensor::{DType, Element, Storage, Tensor};
 
-use super::compiled::CompiledNet;
+use super::compiled::{CompiledNet, Start};
 use super::diagnostics::{
     DiagnosticKind, LayerDiagnostic, LayerDiagnostics, saturation_threshold, sum_of_squares,
 };
@@ -128,6 +128,8 @@ pub(super) struct FusedNet {
     grads: Tensor,
     /// The gradient flowing into the stage being differentiated.
     delta: Storage,
+    /// The targets of the squared error, where the batch's are classes.
+    targets: Storage,
     /// The gradient it passes to the stage before.
     delta_below: Storage,
     /// The network for the lane kernels, which run the steps instead of
@@ -205,8 +207,13 @@ impl FusedNet {
             return None;
         }
         let plans: Vec<StagePlan> = stages.iter().map(|s| s.plan.clone()).collect();
+        // The compiled backward pass computes the squared error itself.
+        let start = match loss {
+            LossKind::Mse => Start::SquaredError,
+            _ => Start::Delta,
+        };
         let compiled = (dtype == DType::F32)
-            .then(|| CompiledNet::new(&plans))
+            .then(|| CompiledNet::new(&plans, start))
             .flatten();
         let lanes = compiled
             .is_none()
@@ -218,6 +225,7 @@ impl FusedNet {
             dtype,
             grads: Tensor::zeros(&[joined], dtype),
             delta: empty(dtype),
+            targets: empty(dtype),
             delta_below: empty(dtype),
             lanes,
             compiled,
@@ -435,11 +443,12 @@ impl FusedNet {
         if !forward_done {
             self.forward::<T>(weights, inputs, None);
         }
+        if self.compiled.is_some() {
+            return self.compiled_backward(weights, inputs, targets);
+        }
         let rows = inputs.shape()[0];
         let loss = self.loss_and_delta::<T>(targets, rows);
-        if self.compiled.is_some() {
-            self.compiled_backward(weights, inputs);
-        } else if self.lanes.is_some() {
+        if self.lanes.is_some() {
             self.lane_backward::<T>(rows);
         } else {
             self.general_backward::<T>(weights, inputs);
@@ -459,15 +468,8 @@ impl FusedNet {
             (LossKind::CrossEntropy, BatchTargets::Classes(classes, _)) => {
                 softmax_cross_entropy(slice(&last.output), classes, width, delta)
             }
-            (LossKind::Mse, BatchTargets::Values(values)) => {
-                let values = values.as_slice::<T>();
-                assert_eq!(
-                    rows * width,
-                    values.len(),
-                    "mse: {} predictions for {} targets",
-                    rows * width,
-                    values.len()
-                );
+            (LossKind::Mse, _) => {
+                let values = squared_error_targets(targets, rows, width, &mut self.targets);
                 squared_error(
                     slice(&last.output),
                     width,
@@ -475,36 +477,37 @@ impl FusedNet {
                     delta,
                 )
             }
-            (LossKind::Mse, BatchTargets::Classes(classes, count)) => {
-                let count = *count;
-                // The one-hot, or for a single output of two classes the
-                // class itself (as `fit_width` fits them on the tape).
-                let single = width == 1 && count == 2;
-                assert!(
-                    single || width == count,
-                    "mse: outputs of width {width} for one-hot targets of width {count}"
-                );
-                let target = |r: usize, j: usize| {
-                    let class = classes[r];
-                    let hot = if single { class == 1 } else { class == j };
-                    if hot { T::one() } else { T::zero() }
-                };
-                squared_error(slice(&last.output), width, target, delta)
-            }
             (kind, _) => panic!("{kind:?} needs class targets"),
         }
     }
 
-    /// The backward pass from the delta buffer by the compiled passes.
-    fn compiled_backward(&mut self, weights: Weights, inputs: &Tensor) {
+    /// The loss and the backward pass by the compiled passes, which start
+    /// from the targets of the squared error, or from the delta buffer.
+    fn compiled_backward(
+        &mut self,
+        weights: Weights,
+        inputs: &Tensor,
+        targets: &BatchTargets,
+    ) -> f64 {
+        let rows = inputs.shape()[0];
+        let width = self.stages[self.stages.len() - 1].plan.outputs;
+        let compiled = self.compiled.as_ref().expect("compiled passes");
+        let (loss, start) = match compiled.start() {
+            Start::SquaredError => {
+                let values = squared_error_targets::<f32>(targets, rows, width, &mut self.targets);
+                (None, values)
+            }
+            Start::Delta => {
+                let loss = self.loss_and_delta::<f32>(targets, rows);
+                (Some(loss), &slice::<f32>(&self.delta)[..rows * width])
+            }
+        };
         let compiled = self.compiled.as_mut().expect("compiled passes");
         let joined = compiled_weights(&self.stages, compiled, self.grads.numel(), weights);
         let grads = slice_mut::<f32>(self.grads.storage_mut("fused gradients"));
-        let rows = inputs.shape()[0];
-        let width = self.stages[self.stages.len() - 1].plan.outputs;
-        let delta = &slice::<f32>(&self.delta)[..rows * width];
-        compiled.backward(&joined, inputs.as_slice::<f32>(), delta, grads);
+        let squared_error = compiled.backward(&joined, inputs.as_slice::<f32>(), start, grads);
         compiled.put_joined(joined);
+        loss.unwrap_or(squared_error)
     }
 
     /// The backward pass from the delta buffer by the lane kernels, on
@@ -549,6 +552,59 @@ impl FusedNet {
             if s > 0 {
                 std::mem::swap(&mut self.delta, &mut self.delta_below);
             }
+        }
+    }
+}
+
+/// The targets of the mean squared error on `rows` rows of `width`
+/// outputs, row-major: the target values, or the classes one-hot (for a
+/// single output of two classes, the class itself, as `fit_width` fits
+/// them on the tape), written into `buffer`.
+fn squared_error_targets<'t, T: Element>(
+    targets: &'t BatchTargets,
+    rows: usize,
+    width: usize,
+    buffer: &'t mut Storage,
+) -> &'t [T] {
+    match targets {
+        BatchTargets::Values(values) => {
+            let values = values.as_slice::<T>();
+            assert_eq!(
+                rows * width,
+                values.len(),
+                "mse: {} predictions for {} targets",
+                rows * width,
+                values.len()
+            );
+            values
+        }
+        BatchTargets::Classes(classes, count) => {
+            let count = *count;
+            let single = width == 1 && count == 2;
+            assert!(
+                single || width == count,
+                "mse: outputs of width {width} for one-hot targets of width {count}"
+            );
+            assert_eq!(
+                rows,
+                classes.len(),
+                "mse: {rows} rows for {} classes",
+                classes.len()
+            );
+            let dense = resized::<T>(buffer, rows * width);
+            if single {
+                for (target, &class) in dense.iter_mut().zip(classes) {
+                    *target = if class == 1 { T::one() } else { T::zero() };
+                }
+            } else {
+                dense.fill(T::zero());
+                for (row, &class) in dense.chunks_exact_mut(width.max(1)).zip(classes) {
+                    if let Some(hot) = row.get_mut(class) {
+                        *hot = T::one();
+                    }
+                }
+            }
+            dense
         }
     }
 }
@@ -911,6 +967,21 @@ mod tests {
         let x = Tensor::from_vec(values, &[5, 2]);
         let loss = LossKind::CrossEntropy;
         assert_narrow_bits(&model, loss, (&x, &targets), "on inf and NaN");
+    }
+
+    #[test]
+    fn narrow_squared_error_on_target_values_gives_the_bits_of_the_general_kernels() {
+        // The compiled backward pass computes this loss itself.
+        for dtype in [DType::F32, DType::F64] {
+            for rows in [1, 4, 7] {
+                let model = model(3, "5,tanh,2", dtype, 4);
+                let (x, _) = classes_batch(rows, 3, 2, dtype);
+                let values = Tensor::normal(&[rows, 2], 0.5, 2.0, dtype, &mut Rng::seed(6));
+                let targets = BatchTargets::Values(values);
+                let context = format!("{dtype:?} on {rows} rows");
+                assert_narrow_bits(&model, LossKind::Mse, (&x, &targets), &context);
+            }
+        }
     }
 
     #[test]

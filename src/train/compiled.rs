@@ -731,9 +731,10 @@ impl Gen<'_> {
         let offsets = outputs_at(layers);
         let units = offsets[layers.len()];
         let (inputs, width) = (layers[0].inputs, layers[layers.len() - 1].outputs);
-        // Per layer, the saturation count, then each unit's "not always 0".
+        // Per layer, what its diagnostic counts, carried from block to
+        // block: the saturated outputs, or each unit's "not always 0".
         let zero = self.splat_int(0);
-        let carried = vec![zero; layers.iter().map(|l| 1 + l.outputs).sum()];
+        let carried = vec![zero; layers.iter().map(tallies).sum()];
         let streams = [(values, units)];
         let counted = self.blocks((blocks, rows), &streams, carried, |g, block, mut acc| {
             let at = block.at[0];
@@ -766,12 +767,12 @@ impl Gen<'_> {
                         let zero = g.splat(0.0);
                         let live = g.b.ins().fcmp(FloatCC::NotEqual, y, zero);
                         let live = g.b.ins().band(live, block.rows);
-                        acc[region + 1 + j] = g.b.ins().bor(acc[region + 1 + j], live);
+                        acc[region + j] = g.b.ins().bor(acc[region + j], live);
                     }
                     g.store(at, offsets[l] + j, y);
                     output.push(y);
                 }
-                region += 1 + layer.outputs;
+                region += tallies(layer);
                 input = output;
             }
             let out_rows = g.row_addresses(out, width, block, rows);
@@ -784,9 +785,11 @@ impl Gen<'_> {
         // or its units with no lane ever nonzero.
         let mut region = 0;
         for (l, layer) in layers.iter().enumerate() {
+            let tallied = &counted[region..region + tallies(layer)];
+            region += tallied.len();
             let count = if layer.act == Pointwise::ReLU {
                 let mut dead = self.b.ins().iconst(types::I64, 0);
-                for &live in &counted[region + 1..region + 1 + layer.outputs] {
+                for &live in tallied {
                     let any = self.b.ins().vany_true(live);
                     let any = self.b.ins().uextend(types::I64, any);
                     let none = self.b.ins().bxor_imm_s(any, 1);
@@ -795,10 +798,12 @@ impl Gen<'_> {
                 dead
             } else {
                 let mut sum = self.b.ins().iconst(types::I64, 0);
-                for lane in 0..BLOCK as u8 {
-                    let count = self.b.ins().extractlane(counted[region], lane);
-                    let count = self.b.ins().uextend(types::I64, count);
-                    sum = self.b.ins().iadd(sum, count);
+                for &saturated in tallied {
+                    for lane in 0..BLOCK as u8 {
+                        let count = self.b.ins().extractlane(saturated, lane);
+                        let count = self.b.ins().uextend(types::I64, count);
+                        sum = self.b.ins().iadd(sum, count);
+                    }
                 }
                 sum
             };
@@ -806,7 +811,6 @@ impl Gen<'_> {
             self.b
                 .ins()
                 .store(MemFlagsData::trusted(), count, counts, offset);
-            region += 1 + layer.outputs;
         }
     }
 
@@ -1009,6 +1013,17 @@ impl Gen<'_> {
             sum = self.b.ins().fadd(sum, value);
         }
         self.b.ins().store(flags, sum, base, offset);
+    }
+}
+
+/// The vectors the forward pass counts `layer`'s diagnostic in: one for
+/// the saturated outputs of a sigmoid or tanh, one per unit for whether a
+/// ReLU's output was ever nonzero, none for the identity.
+fn tallies(layer: &StagePlan) -> usize {
+    match layer.act {
+        Pointwise::Sigmoid | Pointwise::Tanh => 1,
+        Pointwise::ReLU => layer.outputs,
+        Pointwise::Identity => 0,
     }
 }
 

@@ -50,6 +50,86 @@ const F4: Type = types::F32X4;
 /// The vector type of comparisons and counts.
 const I4: Type = types::I32X4;
 
+/// A constant of the compiled sigmoid, read from memory where it is used.
+/// As values, the constants would be shared by every unit's sigmoid, hold
+/// registers through the whole pass and go to the stack and back; each
+/// sigmoid reads its own copy of them instead (loads of one address would
+/// be merged into one), and each load folds into the instruction that
+/// uses it.
+#[derive(Clone, Copy, PartialEq)]
+enum Constant {
+    Lowest,
+    Highest,
+    Log2E,
+    Rounder,
+    Ln2High,
+    Ln2Low,
+    One,
+    /// The exponent bias of `f32`, 127, as an integer.
+    ExponentBias,
+    /// The exponential's polynomial's coefficient of this index.
+    Coefficient(usize),
+}
+
+impl Constant {
+    /// Every constant, in the order of a copy's vectors.
+    const ALL: [Constant; 8 + exp::COEFFICIENTS.len()] = [
+        Constant::Lowest,
+        Constant::Highest,
+        Constant::Log2E,
+        Constant::Rounder,
+        Constant::Ln2High,
+        Constant::Ln2Low,
+        Constant::One,
+        Constant::ExponentBias,
+        Constant::Coefficient(0),
+        Constant::Coefficient(1),
+        Constant::Coefficient(2),
+        Constant::Coefficient(3),
+        Constant::Coefficient(4),
+        Constant::Coefficient(5),
+    ];
+
+    /// Its vector's index in a copy.
+    fn slot(self) -> usize {
+        Constant::ALL
+            .iter()
+            .position(|&c| c == self)
+            .expect("every constant is in the list")
+    }
+
+    /// Its bits.
+    fn bits(self) -> u32 {
+        match self {
+            Constant::Lowest => exp::LOWEST.to_bits(),
+            Constant::Highest => exp::HIGHEST.to_bits(),
+            Constant::Log2E => std::f32::consts::LOG2_E.to_bits(),
+            Constant::Rounder => exp::ROUNDER.to_bits(),
+            Constant::Ln2High => exp::LN2_HIGH.to_bits(),
+            Constant::Ln2Low => exp::LN2_LOW.to_bits(),
+            Constant::One => 1.0f32.to_bits(),
+            Constant::ExponentBias => 127,
+            Constant::Coefficient(i) => exp::COEFFICIENTS[i].to_bits(),
+        }
+    }
+}
+
+/// One vector of four lanes, aligned for vector loads.
+#[derive(Clone, Copy)]
+#[repr(C, align(16))]
+struct Lanes([u32; BLOCK]);
+
+/// `copies` copies of every [`Constant`], each in every lane, kept for the
+/// rest of the process (as the code that reads them).
+fn constant_copies(copies: usize) -> &'static [Lanes] {
+    let one: Vec<Lanes> = Constant::ALL
+        .iter()
+        .map(|c| Lanes([c.bits(); BLOCK]))
+        .collect();
+    let all: Vec<Lanes> = std::iter::repeat_n(one, copies).flatten().collect();
+    Box::leak(all.into_boxed_slice())
+}
+
 /// `x, values, weights, out, counts, blocks, rows`: see
 /// [`CompiledNet::forward`].
 type ForwardFn =
@@ -359,7 +439,14 @@ fn compile(layers: &[StagePlan], start: Start) -> Option<Code> {
         .declare_function("nabla_tanh_f32", Linkage::Import, &tanh)
         .ok()?;
     let (p, n) = (pointer, types::I64);
+    let sigmoids = layers
+        .iter()
+        .filter(|l| l.act == Pointwise::Sigmoid)
+        .map(|l| l.outputs)
+        .sum();
+    let constants = constant_copies(sigmoids);
     let forward = define(&mut module, "forward", &[p, p, p, p, p, n, n], tanh, |g| {
+        g.constants = constants;
         g.forward(layers)
     })?;
     let backward = define(
@@ -417,6 +504,8 @@ fn define(
         params,
         tanh,
         pointer,
+        constants: &[],
+        copy: 0,
     };
     body(&mut g);
     g.b.ins().return_(&[]);
@@ -433,6 +522,10 @@ struct Gen<'a> {
     params: Vec<Value>,
     tanh: FuncRef,
     pointer: Type,
+    /// The copies of the constants, one per sigmoid unit of the network.
+    constants: &'static [Lanes],
+    /// The copy the next sigmoid reads.
+    copy: usize,
 }
 
 /// One turn of the loop over blocks of rows.
@@ -450,6 +543,18 @@ impl Gen<'_> {
     fn splat(&mut self, x: f32) -> Value {
         let s = self.b.ins().f32const(x);
         self.b.ins().splat(F4, s)
+    }
+
+    /// The constant `c` of the current copy as a vector of type `ty`
+    /// (`F4` or `I4`).
+    fn constant(&mut self, c: Constant, ty: Type) -> Value {
+        let at = (self.copy * Constant::ALL.len() + c.slot()) * size_of::<Lanes>();
+        let at = i32::try_from(at).expect("a narrow network's constants");
+        let table = self.constants.as_ptr() as i64;
+        let table = self.b.ins().iconst(self.pointer, table);
+        // Read-only and free to move: placed where used, as an operand.
+        let flags = MemFlagsData::trusted().with_readonly().with_can_move();
+        self.b.ins().load(ty, flags, table, at)
     }
 
     /// The integer `x` in every lane.
@@ -493,36 +598,38 @@ impl Gen<'_> {
         // The clamp as two selections that keep a NaN, which the code
         // generators make one instruction each (`fmax` and `fmin` would
         // order signed zeros and pick NaNs too, in several).
-        let (lowest, highest) = (self.splat(exp::LOWEST), self.splat(exp::HIGHEST));
+        let lowest = self.constant(Constant::Lowest, F4);
+        let highest = self.constant(Constant::Highest, F4);
         let below = self.b.ins().fcmp(FloatCC::LessThan, x, lowest);
         let below = self.b.ins().bitcast(F4, MemFlagsData::new(), below);
         let x = self.b.ins().bitselect(below, lowest, x);
         let above = self.b.ins().fcmp(FloatCC::LessThan, highest, x);
         let above = self.b.ins().bitcast(F4, MemFlagsData::new(), above);
         let x = self.b.ins().bitselect(above, highest, x);
-        let log2e = self.splat(std::f32::consts::LOG2_E);
-        let rounder = self.splat(exp::ROUNDER);
+        let log2e = self.constant(Constant::Log2E, F4);
+        let rounder = self.constant(Constant::Rounder, F4);
         let scaled = self.b.ins().fmul(x, log2e);
         let rounded = self.b.ins().fadd(scaled, rounder);
         let n = self.b.ins().fsub(rounded, rounder);
-        let (high, low) = (self.splat(exp::LN2_HIGH), self.splat(exp::LN2_LOW));
+        let high = self.constant(Constant::Ln2High, F4);
+        let low = self.constant(Constant::Ln2Low, F4);
         let nh = self.b.ins().fmul(n, high);
         let r = self.b.ins().fsub(x, nh);
         let nl = self.b.ins().fmul(n, low);
         let r = self.b.ins().fsub(r, nl);
-        let mut p = self.splat(exp::COEFFICIENTS[0]);
-        for &c in &exp::COEFFICIENTS[1..] {
+        let mut p = self.constant(Constant::Coefficient(0), F4);
+        for i in 1..exp::COEFFICIENTS.len() {
             let pr = self.b.ins().fmul(p, r);
-            let c = self.splat(c);
+            let c = self.constant(Constant::Coefficient(i), F4);
             p = self.b.ins().fadd(pr, c);
         }
         let pr = self.b.ins().fmul(p, r);
         let prr = self.b.ins().fmul(pr, r);
         let s = self.b.ins().fadd(prr, r);
-        let one = self.splat(1.0);
+        let one = self.constant(Constant::One, F4);
         let er = self.b.ins().fadd(s, one);
         let bits = self.b.ins().bitcast(I4, MemFlagsData::new(), rounded);
-        let rounder_bits = self.splat_int(exp::ROUNDER.to_bits() as i32);
+        let rounder_bits = self.constant(Constant::Rounder, I4);
         let n = self.b.ins().isub(bits, rounder_bits);
         let half = self.b.ins().sshr_imm_s(n, 1);
         let rest = self.b.ins().isub(n, half);
@@ -533,7 +640,7 @@ impl Gen<'_> {
 
     /// `2ᵏ` from its exponent bits, as `exp_f32` makes it.
     fn power_of_two(&mut self, k: Value) -> Value {
-        let bias = self.splat_int(127);
+        let bias = self.constant(Constant::ExponentBias, I4);
         let biased = self.b.ins().iadd(k, bias);
         let bits = self.b.ins().ishl_imm_s(biased, 23);
         self.b.ins().bitcast(F4, MemFlagsData::new(), bits)
@@ -553,9 +660,11 @@ impl Gen<'_> {
             Pointwise::Sigmoid => {
                 let minus = self.b.ins().fneg(z);
                 let e = self.exp(minus);
-                let one = self.splat(1.0);
+                let one = self.constant(Constant::One, F4);
                 let d = self.b.ins().fadd(one, e);
-                self.b.ins().fdiv(one, d)
+                let y = self.b.ins().fdiv(one, d);
+                self.copy += 1;
+                y
             }
             Pointwise::Tanh => {
                 let mut y = z;

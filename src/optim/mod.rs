@@ -432,8 +432,7 @@ fn update_typed<T: Element, R: UpdateRule>(
 }
 
 /// Whether two shapes are the same, compared in line (comparing the
-/// slices calls `memcmp`, which costs more than a step of a tiny network's
-/// update).
+/// slices calls `memcmp`, out of line, on every step).
 fn same_shape(a: &[usize], b: &[usize]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }

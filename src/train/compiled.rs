@@ -14,6 +14,12 @@
 //! last block read as the last row, and are masked out of every sum and
 //! count.
 //!
+//! The passes also do the step's small work around them: the forward pass
+//! counts each activation's diagnostic (saturated outputs, dead units);
+//! the backward pass leaves each layer's weight gradient norm and, for
+//! the mean squared error, starts from the targets, computing the loss
+//! and its gradient itself, again as the library's own functions do.
+//!
 //! Each distinct network (widths, activations, where its parameters sit)
 //! is compiled once per process, in a few milliseconds, and its code kept
 //! for the rest of the process.
@@ -54,8 +60,7 @@ const I4: Type = types::I32X4;
 /// As values, the constants would be shared by every unit's sigmoid, hold
 /// registers through the whole pass and go to the stack and back; each
 /// sigmoid reads its own copy of them instead (loads of one address would
-/// be merged into one), and each load folds into the instruction that
-/// uses it.
+/// be merged into one), each loaded next to the instruction that uses it.
 #[derive(Clone, Copy, PartialEq)]
 enum Constant {
     Lowest,
@@ -379,7 +384,8 @@ impl CompiledNet {
     }
 
     /// Each layer's weight gradient 2-norm from the last backward pass,
-    /// as [`sum_of_squares`](super::diagnostics::sum_of_squares) and a square root make it from the gradients.
+    /// as [`sum_of_squares`](super::diagnostics::sum_of_squares) and a
+    /// square root make it from the gradients.
     pub(super) fn weight_grad_norms(&self) -> &[f64] {
         &self.norms
     }
@@ -552,7 +558,7 @@ impl Gen<'_> {
         let at = i32::try_from(at).expect("a narrow network's constants");
         let table = self.constants.as_ptr() as i64;
         let table = self.b.ins().iconst(self.pointer, table);
-        // Read-only and free to move: placed where used, as an operand.
+        // Read-only and free to move: placed next to its use.
         let flags = MemFlagsData::trusted().with_readonly().with_can_move();
         self.b.ins().load(ty, flags, table, at)
     }
@@ -1069,9 +1075,11 @@ impl Gen<'_> {
     }
 
     /// The 2-norm of the gradients at `range` of `grads`: their squares
-    /// summed in `f64` as [`sum_of_squares`](super::diagnostics::sum_of_squares) sums them (in order, or for
-    /// [`SQUARE_LANES`] values or more, interleaved over that many partial
-    /// sums, then the rest in order), and the square root taken. Every sum
+    /// summed in `f64` as
+    /// [`sum_of_squares`](super::diagnostics::sum_of_squares) sums them
+    /// (in order, or for [`SQUARE_LANES`] values or more, interleaved over
+    /// that many partial sums, then the rest in order), and the square
+    /// root taken. Every sum
     /// starts from `+0`, where the library's may start from `−0`: a sum of
     /// squares is the same from either.
     fn norm(&mut self, grads: Value, range: Range<usize>) -> Value {

@@ -194,6 +194,7 @@ pub(super) struct GradNormMeans {
 impl GradNormMeans {
     /// Adds one batch's weight gradient 2-norms, each with its Linear
     /// layer's index.
+    #[inline]
     pub(super) fn add(&mut self, norms: impl Iterator<Item = (usize, f64)>) {
         for (position, (index, norm)) in norms.enumerate() {
             let entry = match self.sums.get_mut(position) {

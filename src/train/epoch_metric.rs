@@ -43,6 +43,7 @@ impl EpochMetric {
 
     /// Adds a batch's outputs (row-major, `width` per row) against its
     /// targets.
+    #[inline]
     pub(super) fn add(&mut self, output: &Storage, width: usize, targets: &BatchTargets) {
         match output {
             Storage::F32(values) => self.add_typed(values, width, targets),
@@ -50,6 +51,7 @@ impl EpochMetric {
         }
     }
 
+    #[inline]
     fn add_typed<T: Element>(&mut self, output: &[T], width: usize, targets: &BatchTargets) {
         match (self, targets) {
             (EpochMetric::Accuracy { right, seen }, BatchTargets::Classes(classes, _)) => {

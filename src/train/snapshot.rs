@@ -42,6 +42,7 @@ impl Snapshot {
 
     /// Overwrites the copy with the current weights (read as [`Snapshot::of`]
     /// read them).
+    #[inline]
     pub(super) fn refresh(&mut self, model: &mut Sequential, joined: Option<&JoinedParams>) {
         match (&mut self.weights, joined) {
             (Kept::Joined(kept), Some(joined)) => copy(kept, joined.param().storage()),

@@ -39,6 +39,7 @@ use nabla::nn::{Init, LayerSpec, Module, Param, Sequential, build_sequential};
 use nabla::optim::{Adam, Optimizer, Sgd};
 use nabla::train::kernels::{
     LinearShape, Pointwise, linear_backward, linear_forward, softmax_cross_entropy, squared_error,
+    transposes_delta,
 };
 use nabla::train::{FitOptions, LossKind, fit};
 use nabla::{DType, Rng, Tensor};
@@ -247,6 +248,36 @@ fn bench_gemm(c: &mut Criterion) {
         group.bench_function(format!("{shape}/input grad d·W"), |b| {
             b.iter(|| black_box(&delta).matmul(&w))
         });
+        // The weight gradient on a pool thread through `linear_backward`,
+        // from `delta` read through strides and from a transposed copy of
+        // it (the copy included), which `fit` makes where
+        // `transposes_delta` says.
+        let delta32 = delta.to_vec::<f32>();
+        let (mut weight_grad, mut delta_t) =
+            (vec![0f32; outputs * inputs], vec![0f32; rows * outputs]);
+        for transposed in [false, true] {
+            let name = if transposed {
+                "weight grad, in pool, delta transposed first"
+            } else {
+                "weight grad, in pool"
+            };
+            group.bench_function(format!("{shape}/{name}"), |b| {
+                b.iter_custom(|iters| {
+                    in_pool(iters, || {
+                        linear_backward(
+                            black_box(&delta32),
+                            &x32,
+                            &w32,
+                            &mut weight_grad,
+                            None,
+                            None,
+                            transposed.then_some(&mut delta_t[..]),
+                            layer,
+                        )
+                    })
+                })
+            });
+        }
     }
     group.finish();
 }
@@ -361,6 +392,7 @@ fn bench_kernels(c: &mut Criterion) {
             let (mut weight_grad, mut bias_grad) =
                 (vec![0.0f32; outputs * inputs], vec![0.0f32; outputs]);
             let mut input_grad = vec![0.0f32; rows * inputs];
+            let mut delta_t = vec![0.0f32; rows * outputs];
             // The first layer passes no gradient further down.
             let products = if layer == 0 { 1 } else { 2 };
             group.throughput(Throughput::Elements(products * flops));
@@ -370,6 +402,8 @@ fn bench_kernels(c: &mut Criterion) {
                     b.iter_custom(|iters| {
                         in_pool(iters, || {
                             let below = (layer > 0).then_some(&mut input_grad[..]);
+                            // The transposed copy of delta, where `fit` makes one.
+                            let delta_t = transposes_delta(shape).then_some(&mut delta_t[..]);
                             linear_backward(
                                 black_box(&delta),
                                 &input,
@@ -377,6 +411,7 @@ fn bench_kernels(c: &mut Criterion) {
                                 &mut weight_grad,
                                 Some(&mut bias_grad),
                                 below,
+                                delta_t,
                                 shape,
                             )
                         })

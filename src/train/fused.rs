@@ -30,6 +30,7 @@ use super::diagnostics::{
 };
 use super::kernels::{
     LinearShape, Pointwise, linear_backward, linear_forward, softmax_cross_entropy, squared_error,
+    transposes_delta,
 };
 use super::lanes::LaneNet;
 use super::{BatchTargets, FitOptions, LossKind};
@@ -132,6 +133,9 @@ pub(super) struct FusedNet {
     targets: Storage,
     /// The gradient it passes to the stage before.
     delta_below: Storage,
+    /// A transposed copy of `delta`, for the weight gradients of the
+    /// stages [`transposes_delta`] picks.
+    delta_t: Storage,
     /// The network for the lane kernels, which run the steps instead of
     /// the general kernels when every layer is narrow enough for them.
     lanes: Option<LaneNet>,
@@ -227,6 +231,7 @@ impl FusedNet {
             delta: empty(dtype),
             targets: empty(dtype),
             delta_below: empty(dtype),
+            delta_t: empty(dtype),
             lanes,
             compiled,
         })
@@ -540,6 +545,9 @@ impl FusedNet {
             let bias_grad = stage.plan.bias_at.map(|_| &mut rest[..stage.plan.outputs]);
             let below =
                 (s > 0).then(|| resized::<T>(&mut self.delta_below, rows * stage.plan.inputs));
+            let shape = stage.shape(rows);
+            let delta_t = transposes_delta(shape)
+                .then(|| resized::<T>(&mut self.delta_t, rows * stage.plan.outputs));
             linear_backward(
                 delta,
                 input,
@@ -547,7 +555,8 @@ impl FusedNet {
                 weight_grad,
                 bias_grad,
                 below,
-                stage.shape(rows),
+                delta_t,
+                shape,
             );
             if s > 0 {
                 std::mem::swap(&mut self.delta, &mut self.delta_below);

@@ -172,12 +172,27 @@ pub fn linear_forward<T: Element>(
     );
 }
 
+/// Whether [`linear_backward`] should be given a buffer for a transposed
+/// copy of `delta` on a layer of this shape. From `delta` stored
+/// `outputs × rows`, faer's kernels compute the weight gradient of W4's
+/// layers (1,024 outputs) a fifth to a quarter faster than from `delta`
+/// read through strides, the copy included; on narrower layers the gain
+/// was too small to show in whole runs (`cargo bench --bench workloads --
+/// "weight grad, in pool"`, figures in `benches/README.md`).
+pub fn transposes_delta(shape: LinearShape) -> bool {
+    shape.rows >= 128 && shape.outputs >= 512 && shape.inputs >= 256
+}
+
 /// The gradients of a Linear layer from `delta`, the loss's gradient with
 /// respect to its outputs (`rows × outputs`): `weight_grad = deltaᵀ·input`,
 /// `bias_grad` the column sums of `delta`, and when asked
 /// `input_grad = delta·weight` (`rows × inputs`), for the layer before.
+/// Given `delta_t`, a buffer of `rows × outputs` elements, the weight
+/// gradient is computed from a copy of `deltaᵀ` written there (see
+/// [`transposes_delta`]); the result is the same either way.
 ///
 /// Panics if a slice's length does not fit `shape`.
+#[allow(clippy::too_many_arguments)]
 pub fn linear_backward<T: Element>(
     delta: &[T],
     input: &[T],
@@ -185,6 +200,7 @@ pub fn linear_backward<T: Element>(
     weight_grad: &mut [T],
     bias_grad: Option<&mut [T]>,
     input_grad: Option<&mut [T]>,
+    delta_t: Option<&mut [T]>,
     shape: LinearShape,
 ) {
     let LinearShape {
@@ -192,12 +208,22 @@ pub fn linear_backward<T: Element>(
         inputs,
         outputs,
     } = shape;
-    matmul_into(
-        weight_grad,
-        Operand {
+    let left = match delta_t {
+        Some(delta_t) => {
+            transpose_into(delta, delta_t, rows, outputs);
+            Operand {
+                data: &*delta_t,
+                transposed: false,
+            }
+        }
+        None => Operand {
             data: delta,
             transposed: true,
         },
+    };
+    matmul_into(
+        weight_grad,
+        left,
         Operand {
             data: input,
             transposed: false,
@@ -227,6 +253,43 @@ pub fn linear_backward<T: Element>(
             (rows, outputs, inputs),
             false,
         );
+    }
+}
+
+/// `dst (cols × rows) = srcᵀ` for `src` `rows × cols`, both row-major,
+/// in square tiles, each read as whole rows and written as whole rows.
+///
+/// Panics if a length is not `rows × cols`.
+#[multiversion::multiversion(targets = "simd")]
+fn transpose_into<T: Element>(src: &[T], dst: &mut [T], rows: usize, cols: usize) {
+    const TILE: usize = 8;
+    assert!(
+        rows.checked_mul(cols) == Some(src.len()) && src.len() == dst.len(),
+        "transpose: buffers of {} and {} elements for {rows} × {cols}",
+        src.len(),
+        dst.len()
+    );
+    let (tiled_rows, tiled_cols) = (rows - rows % TILE, cols - cols % TILE);
+    for r0 in (0..tiled_rows).step_by(TILE) {
+        for c0 in (0..tiled_cols).step_by(TILE) {
+            let mut tile = [[T::zero(); TILE]; TILE];
+            for (i, tile_row) in tile.iter_mut().enumerate() {
+                tile_row.copy_from_slice(&src[(r0 + i) * cols + c0..][..TILE]);
+            }
+            for j in 0..TILE {
+                let out = &mut dst[(c0 + j) * rows + r0..][..TILE];
+                for (i, out) in out.iter_mut().enumerate() {
+                    *out = tile[i][j];
+                }
+            }
+        }
+    }
+    // The last columns of the tiled rows, then the last rows whole.
+    for r in 0..rows {
+        let first = if r < tiled_rows { tiled_cols } else { 0 };
+        for c in first..cols {
+            dst[c * rows + r] = src[r * cols + c];
+        }
     }
 }
 
@@ -411,6 +474,7 @@ mod tests {
                 weight_grad,
                 Some(bias_grad),
                 Some(input_grad),
+                None,
                 SHAPE,
             );
         }
@@ -445,6 +509,63 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn transposing_gives_every_element_its_mirrored_place_on_tiles_and_edges() {
+        for (rows, cols) in [(1, 1), (3, 5), (8, 8), (9, 17), (16, 8), (24, 13)] {
+            let src: Vec<f64> = (0..rows * cols).map(|i| i as f64).collect();
+            let mut dst = vec![-1.0; rows * cols];
+            transpose_into(&src, &mut dst, rows, cols);
+            for r in 0..rows {
+                for c in 0..cols {
+                    assert_eq!(
+                        dst[c * rows + r],
+                        src[r * cols + c],
+                        "{rows}×{cols} at ({r}, {c})"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_weight_gradient_from_a_transposed_delta_has_the_same_bits() {
+        let mut rng = Rng::seed(5);
+        // Small enough for the plain loop, and large enough for the blocked
+        // kernels on both threads, with edges off the tiles.
+        for (rows, inputs, outputs) in [(3, 4, 5), (130, 260, 515)] {
+            let shape = LinearShape {
+                rows,
+                inputs,
+                outputs,
+            };
+            let mut normals = |len: usize| (0..len).map(|_| rng.normal() as f32).collect();
+            let (delta, input, weight): (Vec<f32>, Vec<f32>, Vec<f32>) = (
+                normals(rows * outputs),
+                normals(rows * inputs),
+                normals(outputs * inputs),
+            );
+            let gradients = |delta_t: Option<&mut [f32]>| {
+                let mut weight_grad = vec![0.0; outputs * inputs];
+                let mut bias_grad = vec![0.0; outputs];
+                let mut input_grad = vec![0.0; rows * inputs];
+                linear_backward(
+                    &delta,
+                    &input,
+                    &weight,
+                    &mut weight_grad,
+                    Some(&mut bias_grad),
+                    Some(&mut input_grad),
+                    delta_t,
+                    shape,
+                );
+                [weight_grad, bias_grad, input_grad]
+                    .map(|g| g.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+            };
+            let mut buffer = vec![0.0; rows * outputs];
+            assert_eq!(gradients(None), gradients(Some(&mut buffer)), "{shape:?}");
         }
     }
 }

@@ -257,27 +257,58 @@ pub fn linear_backward<T: Element>(
 }
 
 /// `dst (cols × rows) = srcᵀ` for `src` `rows × cols`, both row-major,
-/// in square tiles, each read as whole rows and written as whole rows.
+/// split across rayon's pool when large.
 ///
 /// Panics if a length is not `rows × cols`.
-#[multiversion::multiversion(targets = "simd")]
 fn transpose_into<T: Element>(src: &[T], dst: &mut [T], rows: usize, cols: usize) {
-    const TILE: usize = 8;
     assert!(
         rows.checked_mul(cols) == Some(src.len()) && src.len() == dst.len(),
         "transpose: buffers of {} and {} elements for {rows} × {cols}",
         src.len(),
         dst.len()
     );
-    let (tiled_rows, tiled_cols) = (rows - rows % TILE, cols - cols % TILE);
+    if rows == 0 {
+        return;
+    }
+    transpose_columns(src, dst, rows, cols, 0);
+}
+
+/// A transpose of at least this many elements is split in two.
+const PARALLEL_TRANSPOSE: usize = 1 << 16;
+
+/// Rows `first..` of `srcᵀ` into `dst`, as many as it holds, cut in
+/// halves (and those in halves, while large) side by side on rayon's pool.
+fn transpose_columns<T: Element>(src: &[T], dst: &mut [T], rows: usize, cols: usize, first: usize) {
+    let count = dst.len() / rows;
+    if dst.len() >= PARALLEL_TRANSPOSE && count >= 2 * TILE && rayon::current_num_threads() > 1 {
+        let half = (count / 2).next_multiple_of(TILE);
+        let (low, high) = dst.split_at_mut(half * rows);
+        rayon::join(
+            || transpose_columns(src, low, rows, cols, first),
+            || transpose_columns(src, high, rows, cols, first + half),
+        );
+    } else {
+        transpose_tiles(src, dst, rows, cols, first);
+    }
+}
+
+/// The side of the square tiles [`transpose_tiles`] moves.
+const TILE: usize = 8;
+
+/// Rows `first..` of `srcᵀ` into `dst`, as many as it holds, in square
+/// tiles, each read as whole rows and written as whole rows.
+#[multiversion::multiversion(targets = "simd")]
+fn transpose_tiles<T: Element>(src: &[T], dst: &mut [T], rows: usize, cols: usize, first: usize) {
+    let count = dst.len() / rows;
+    let (tiled_rows, tiled_count) = (rows - rows % TILE, count - count % TILE);
     for r0 in (0..tiled_rows).step_by(TILE) {
-        for c0 in (0..tiled_cols).step_by(TILE) {
+        for j0 in (0..tiled_count).step_by(TILE) {
             let mut tile = [[T::zero(); TILE]; TILE];
             for (i, tile_row) in tile.iter_mut().enumerate() {
-                tile_row.copy_from_slice(&src[(r0 + i) * cols + c0..][..TILE]);
+                tile_row.copy_from_slice(&src[(r0 + i) * cols + first + j0..][..TILE]);
             }
             for j in 0..TILE {
-                let out = &mut dst[(c0 + j) * rows + r0..][..TILE];
+                let out = &mut dst[(j0 + j) * rows + r0..][..TILE];
                 for (i, out) in out.iter_mut().enumerate() {
                     *out = tile[i][j];
                 }
@@ -286,9 +317,9 @@ fn transpose_into<T: Element>(src: &[T], dst: &mut [T], rows: usize, cols: usize
     }
     // The last columns of the tiled rows, then the last rows whole.
     for r in 0..rows {
-        let first = if r < tiled_rows { tiled_cols } else { 0 };
-        for c in first..cols {
-            dst[c * rows + r] = src[r * cols + c];
+        let start = if r < tiled_rows { tiled_count } else { 0 };
+        for j in start..count {
+            dst[j * rows + r] = src[r * cols + first + j];
         }
     }
 }
@@ -514,7 +545,17 @@ mod tests {
 
     #[test]
     fn transposing_gives_every_element_its_mirrored_place_on_tiles_and_edges() {
-        for (rows, cols) in [(1, 1), (3, 5), (8, 8), (9, 17), (16, 8), (24, 13)] {
+        // The last two on two threads, with a half off the tiles.
+        for (rows, cols) in [
+            (1, 1),
+            (3, 5),
+            (8, 8),
+            (9, 17),
+            (16, 8),
+            (24, 13),
+            (300, 257),
+            (257, 300),
+        ] {
             let src: Vec<f64> = (0..rows * cols).map(|i| i as f64).collect();
             let mut dst = vec![-1.0; rows * cols];
             transpose_into(&src, &mut dst, rows, cols);

@@ -55,12 +55,48 @@ impl Pointwise {
 
     /// Applies the function in place, as the tape's unary ops compute it.
     pub fn forward<T: Element>(self, values: &mut [T]) {
-        activate(self, values);
+        if self != Pointwise::Identity {
+            in_halves(values, 1, 0, &|part, _| activate(self, part));
+        }
     }
 
     /// Multiplies `grad` by the derivative, read from the outputs `y`.
+    ///
+    /// Panics if the lengths differ.
     pub fn backward<T: Element>(self, grad: &mut [T], y: &[T]) {
-        differentiate(self, grad, y);
+        assert_eq!(grad.len(), y.len(), "backward: gradient and outputs");
+        if self != Pointwise::Identity {
+            in_halves(grad, 1, 0, &|part, first| {
+                differentiate(self, part, &y[first..first + part.len()])
+            });
+        }
+    }
+}
+
+/// Elementwise work on fewer elements than this stays on one thread.
+const PARALLEL_ELEMENTS: usize = 1 << 16;
+
+/// Calls `kernel(piece, first)` on pieces of `values` that together cover
+/// it, `first` the index in `values` of a piece's first element: cut into
+/// halves of whole `unit`s, and those into halves while large, side by
+/// side on rayon's pool, so that a wide layer's elementwise work does not
+/// leave the pool's other threads waiting. `offset` is added to `first`.
+fn in_halves<T: Send>(
+    values: &mut [T],
+    unit: usize,
+    offset: usize,
+    kernel: &(impl Fn(&mut [T], usize) + Sync),
+) {
+    let units = values.len() / unit.max(1);
+    if values.len() >= PARALLEL_ELEMENTS && units >= 2 && rayon::current_num_threads() > 1 {
+        let cut = units / 2 * unit;
+        let (low, high) = values.split_at_mut(cut);
+        rayon::join(
+            || in_halves(low, unit, offset, kernel),
+            || in_halves(high, unit, offset + cut, kernel),
+        );
+    } else {
+        kernel(values, offset);
     }
 }
 
@@ -151,8 +187,10 @@ pub fn linear_forward<T: Element>(
                     .zip(bias.iter().cycle())
                     .for_each(|(out, &bias)| *out = bias);
             } else {
-                out.chunks_exact_mut(shape.outputs)
-                    .for_each(|row| row.copy_from_slice(bias));
+                in_halves(out, shape.outputs, 0, &|rows, _| {
+                    rows.chunks_exact_mut(shape.outputs)
+                        .for_each(|row| row.copy_from_slice(bias))
+                });
             }
         }
         None => out.fill(T::zero()),
@@ -607,6 +645,54 @@ mod tests {
             };
             let mut buffer = vec![0.0; rows * outputs];
             assert_eq!(gradients(None), gradients(Some(&mut buffer)), "{shape:?}");
+        }
+    }
+
+    #[test]
+    fn wide_elementwise_work_cut_across_threads_gives_the_bits_of_one_pass() {
+        let mut rng = Rng::seed(9);
+        let values: Vec<f32> = (0..3 * PARALLEL_ELEMENTS + 5)
+            .map(|_| rng.normal() as f32)
+            .collect();
+        for act in [Pointwise::ReLU, Pointwise::Sigmoid, Pointwise::Tanh] {
+            let (mut cut, mut whole) = (values.clone(), values.clone());
+            act.forward(&mut cut);
+            activate(act, &mut whole);
+            assert!(
+                cut.iter()
+                    .zip(&whole)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{act:?}"
+            );
+            let (mut cut_grad, mut whole_grad) = (values.clone(), values.clone());
+            act.backward(&mut cut_grad, &cut);
+            differentiate(act, &mut whole_grad, &whole);
+            assert!(
+                cut_grad
+                    .iter()
+                    .zip(&whole_grad)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{act:?}"
+            );
+        }
+        // A zero weight leaves the bias in every row of a wide output.
+        let shape = LinearShape {
+            rows: 300,
+            inputs: 1,
+            outputs: 257,
+        };
+        let bias: Vec<f32> = (0..shape.outputs).map(|_| rng.normal() as f32).collect();
+        let mut out = vec![f32::NAN; shape.rows * shape.outputs];
+        let input = vec![1.0; shape.rows];
+        linear_forward(
+            &mut out,
+            &input,
+            &vec![0.0; shape.outputs],
+            Some(&bias),
+            shape,
+        );
+        for row in out.chunks_exact(shape.outputs) {
+            assert_eq!(row, &bias[..]);
         }
     }
 }

@@ -1079,9 +1079,8 @@ impl Gen<'_> {
     /// [`sum_of_squares`](super::diagnostics::sum_of_squares) sums them
     /// (in order, or for [`SQUARE_LANES`] values or more, interleaved over
     /// that many partial sums, then the rest in order), and the square
-    /// root taken. Every sum
-    /// starts from `+0`, where the library's may start from `−0`: a sum of
-    /// squares is the same from either.
+    /// root taken. Every sum starts from `+0`, where the library's may
+    /// start from `−0`: a sum of squares is the same from either.
     fn norm(&mut self, grads: Value, range: Range<usize>) -> Value {
         let square = |g: &mut Self, index: usize| {
             let offset = i32::try_from(index * 4).expect("a narrow network's weights");

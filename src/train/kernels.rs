@@ -73,14 +73,15 @@ impl Pointwise {
     }
 }
 
-/// Elementwise work on fewer elements than this stays on one thread.
+/// Work on fewer elements than this stays on one thread.
 const PARALLEL_ELEMENTS: usize = 1 << 16;
 
 /// Calls `kernel(piece, first)` on pieces of `values` that together cover
 /// it, `first` the index in `values` of a piece's first element: cut into
 /// halves of whole `unit`s, and those into halves while large, side by
-/// side on rayon's pool, so that a wide layer's elementwise work does not
-/// leave the pool's other threads waiting. `offset` is added to `first`.
+/// side on rayon's pool, so that a wide layer's elementwise work (and the
+/// transposed copy of its `delta`) does not leave the pool's other
+/// threads waiting. `offset` is added to `first`.
 fn in_halves<T: Send>(
     values: &mut [T],
     unit: usize,
@@ -296,7 +297,7 @@ pub fn linear_backward<T: Element>(
 }
 
 /// `dst (cols × rows) = srcᵀ` for `src` `rows × cols`, both row-major,
-/// split across rayon's pool when large.
+/// split across rayon's pool when large (in whole tiles of columns).
 ///
 /// Panics if a length is not `rows × cols`.
 fn transpose_into<T: Element>(src: &[T], dst: &mut [T], rows: usize, cols: usize) {
@@ -309,26 +310,9 @@ fn transpose_into<T: Element>(src: &[T], dst: &mut [T], rows: usize, cols: usize
     if rows == 0 {
         return;
     }
-    transpose_columns(src, dst, rows, cols, 0);
-}
-
-/// A transpose of at least this many elements is split in two.
-const PARALLEL_TRANSPOSE: usize = 1 << 16;
-
-/// Rows `first..` of `srcᵀ` into `dst`, as many as it holds, cut in
-/// halves (and those in halves, while large) side by side on rayon's pool.
-fn transpose_columns<T: Element>(src: &[T], dst: &mut [T], rows: usize, cols: usize, first: usize) {
-    let count = dst.len() / rows;
-    if dst.len() >= PARALLEL_TRANSPOSE && count >= 2 * TILE && rayon::current_num_threads() > 1 {
-        let half = (count / 2).next_multiple_of(TILE);
-        let (low, high) = dst.split_at_mut(half * rows);
-        rayon::join(
-            || transpose_columns(src, low, rows, cols, first),
-            || transpose_columns(src, high, rows, cols, first + half),
-        );
-    } else {
-        transpose_tiles(src, dst, rows, cols, first);
-    }
+    in_halves(dst, rows * TILE, 0, &|part, first| {
+        transpose_tiles(src, part, rows, cols, first / rows)
+    });
 }
 
 /// The side of the square tiles [`transpose_tiles`] moves.

@@ -146,14 +146,32 @@ pub(super) const SQUARE_LANES: usize = 16;
 /// independent, so the loop vectorizes (one ordered sum would not).
 /// Fewer values than partial sums are added in order, without the
 /// dispatch to the vectorized loop (the partial sums would all be zero:
-/// the same value, without their chain of sixteen additions).
+/// the same value, without their chain of sixteen additions). More than
+/// [`SQUARE_BLOCK`] values are cut in halves of whole blocks, summed
+/// side by side on rayon's pool and added: the cuts depend only on the
+/// length, so the sum has the same bits on any number of threads.
 #[inline]
 pub(super) fn sum_of_squares<T: Element>(values: &[T]) -> f64 {
     if values.len() < SQUARE_LANES {
         return ordered_sum_of_squares(values);
     }
-    interleaved_sum_of_squares(values)
+    if values.len() <= SQUARE_BLOCK {
+        return interleaved_sum_of_squares(values);
+    }
+    let cut = values.len().div_ceil(SQUARE_BLOCK) / 2 * SQUARE_BLOCK;
+    let (low, high) = values.split_at(cut);
+    let (low, high) = if rayon::current_num_threads() > 1 {
+        rayon::join(|| sum_of_squares(low), || sum_of_squares(high))
+    } else {
+        (sum_of_squares(low), sum_of_squares(high))
+    };
+    low + high
 }
+
+/// The most values [`sum_of_squares`] sums in one piece: a wide layer's
+/// weight gradient (W4's has a million) is read in parts on every thread
+/// of the pool, not on one.
+const SQUARE_BLOCK: usize = 1 << 16;
 
 /// Σ xᵢ² in f64, added in order.
 #[inline]
@@ -326,6 +344,25 @@ mod tests {
         let long: Vec<f64> = (0..37).map(|i| (i as f64 * 0.37).sin()).collect();
         let ordered: f64 = long.iter().map(|x| x * x).sum();
         assert!((sum_of_squares(&long) - ordered).abs() < 1e-12 * ordered);
+    }
+
+    #[test]
+    fn sums_of_squares_past_a_block_have_the_same_bits_on_any_pool() {
+        let values: Vec<f32> = (0..3 * SQUARE_BLOCK + 21)
+            .map(|i| (i as f32 * 0.013).sin() * 3.0)
+            .collect();
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a pool");
+            pool.install(|| sum_of_squares(&values))
+        };
+        let one = on(1);
+        assert_eq!(one.to_bits(), on(2).to_bits());
+        assert_eq!(one.to_bits(), on(3).to_bits());
+        let ordered: f64 = values.iter().map(|&x| f64::from(x).powi(2)).sum();
+        assert!((one - ordered).abs() < 1e-12 * ordered);
     }
 
     fn record(epoch: usize, train: f64, val: Option<f64>) -> EpochRecord {

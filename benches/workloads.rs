@@ -248,6 +248,13 @@ fn bench_gemm(c: &mut Criterion) {
         group.bench_function(format!("{shape}/input grad d·W"), |b| {
             b.iter(|| black_box(&delta).matmul(&w))
         });
+        group.bench_function(format!("{shape}/input grad d·W, in pool"), |b| {
+            b.iter_custom(|iters| {
+                in_pool(iters, || {
+                    black_box(black_box(&delta).matmul(&w));
+                })
+            })
+        });
         // The weight gradient on a pool thread through `linear_backward`,
         // from `delta` read through strides and from a transposed copy of
         // it (the copy included), which `fit` makes where

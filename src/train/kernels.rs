@@ -24,6 +24,7 @@
 //! assert_eq!(grad, [-0.25, 0.25, 0.25, -0.25]);
 //! ```
 
+use super::transpose::transpose_into;
 use crate::nn::Activation;
 use crate::tensor::Element;
 use crate::tensor::gemm::{Operand, UNROLLED, matmul_into, unrolled};
@@ -82,7 +83,7 @@ const PARALLEL_ELEMENTS: usize = 1 << 16;
 /// side on rayon's pool, so that a wide layer's elementwise work (and the
 /// transposed copy of its `delta`) does not leave the pool's other
 /// threads waiting. `offset` is added to `first`.
-fn in_halves<T: Send>(
+pub(super) fn in_halves<T: Send>(
     values: &mut [T],
     unit: usize,
     offset: usize,
@@ -293,57 +294,6 @@ pub fn linear_backward<T: Element>(
             (rows, outputs, inputs),
             false,
         );
-    }
-}
-
-/// `dst (cols × rows) = srcᵀ` for `src` `rows × cols`, both row-major,
-/// split across rayon's pool when large (in whole tiles of columns).
-///
-/// Panics if a length is not `rows × cols`.
-fn transpose_into<T: Element>(src: &[T], dst: &mut [T], rows: usize, cols: usize) {
-    assert!(
-        rows.checked_mul(cols) == Some(src.len()) && src.len() == dst.len(),
-        "transpose: buffers of {} and {} elements for {rows} × {cols}",
-        src.len(),
-        dst.len()
-    );
-    if rows == 0 {
-        return;
-    }
-    in_halves(dst, rows * TILE, 0, &|part, first| {
-        transpose_tiles(src, part, rows, cols, first / rows)
-    });
-}
-
-/// The side of the square tiles [`transpose_tiles`] moves.
-const TILE: usize = 8;
-
-/// Rows `first..` of `srcᵀ` into `dst`, as many as it holds, in square
-/// tiles, each read as whole rows and written as whole rows.
-#[multiversion::multiversion(targets = "simd")]
-fn transpose_tiles<T: Element>(src: &[T], dst: &mut [T], rows: usize, cols: usize, first: usize) {
-    let count = dst.len() / rows;
-    let (tiled_rows, tiled_count) = (rows - rows % TILE, count - count % TILE);
-    for r0 in (0..tiled_rows).step_by(TILE) {
-        for j0 in (0..tiled_count).step_by(TILE) {
-            let mut tile = [[T::zero(); TILE]; TILE];
-            for (i, tile_row) in tile.iter_mut().enumerate() {
-                tile_row.copy_from_slice(&src[(r0 + i) * cols + first + j0..][..TILE]);
-            }
-            for j in 0..TILE {
-                let out = &mut dst[(j0 + j) * rows + r0..][..TILE];
-                for (i, out) in out.iter_mut().enumerate() {
-                    *out = tile[i][j];
-                }
-            }
-        }
-    }
-    // The last columns of the tiled rows, then the last rows whole.
-    for r in 0..rows {
-        let start = if r < tiled_rows { tiled_count } else { 0 };
-        for j in start..count {
-            dst[j * rows + r] = src[r * cols + first + j];
-        }
     }
 }
 
@@ -560,34 +510,6 @@ mod tests {
                     assert!(
                         (g - numeric).abs() <= 1e-7 * numeric.abs().max(1.0),
                         "{act:?}, cross-entropy {cross_entropy}, element {i}: {g} vs {numeric}"
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn transposing_gives_every_element_its_mirrored_place_on_tiles_and_edges() {
-        // The last two on two threads, with a half off the tiles.
-        for (rows, cols) in [
-            (1, 1),
-            (3, 5),
-            (8, 8),
-            (9, 17),
-            (16, 8),
-            (24, 13),
-            (300, 257),
-            (257, 300),
-        ] {
-            let src: Vec<f64> = (0..rows * cols).map(|i| i as f64).collect();
-            let mut dst = vec![-1.0; rows * cols];
-            transpose_into(&src, &mut dst, rows, cols);
-            for r in 0..rows {
-                for c in 0..cols {
-                    assert_eq!(
-                        dst[c * rows + r],
-                        src[r * cols + c],
-                        "{rows}×{cols} at ({r}, {c})"
                     );
                 }
             }

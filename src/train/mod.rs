@@ -186,6 +186,7 @@ mod joined;
 pub mod kernels;
 mod lanes;
 mod snapshot;
+mod transpose;
 
 pub use checkpoint::{BestWeights, CheckpointError, CheckpointOptions, FitCheckpoint};
 pub use diagnostics::{

@@ -6,7 +6,7 @@
 //! registers by shuffles; elsewhere element by element.
 
 use super::kernels::in_halves;
-use crate::tensor::{DType, Element};
+use crate::tensor::Element;
 
 /// The side of the square tiles.
 const TILE: usize = 8;
@@ -85,7 +85,7 @@ fn vector_tiles<T: Element>(
     cols: usize,
     first: usize,
 ) -> bool {
-    if T::DTYPE != DType::F32 || !std::arch::is_x86_feature_detected!("avx") {
+    if T::DTYPE != crate::tensor::DType::F32 || !std::arch::is_x86_feature_detected!("avx") {
         return false;
     }
     // SAFETY: `T` is `f32` (its dtype says so, and only `f32` has that

@@ -6,6 +6,8 @@
 #
 #   benches/peers.sh                    # JAX and nabla, W1–W4
 #   benches/peers.sh --torch W3 W4      # PyTorch too (a download of several GB), W3 and W4
+#   benches/peers.sh --rounds=3 W3 W4   # JAX's scan and nabla in turn, three times,
+#                                       # then nabla's median over JAX's, round by round
 #
 # Environment: THREADS (default: every core) for every system; PEER_DATA
 # (default bench-data) and PEER_VENV (default target/peer-venv), as for
@@ -15,15 +17,20 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 
 TORCH=0
+ROUNDS=0
 WORKLOADS=()
 for arg in "$@"; do
     case "$arg" in
         --torch) TORCH=1 ;;
+        --rounds=*) ROUNDS="${arg#--rounds=}" ;;
         W1|W2|W3|W4) WORKLOADS+=("$arg") ;;
-        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) echo "peers.sh: unknown argument $arg (use --torch and W1 W2 W3 W4)" >&2; exit 2 ;;
+        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "peers.sh: unknown argument $arg (use --torch, --rounds=N and W1 W2 W3 W4)" >&2; exit 2 ;;
     esac
 done
+case "$ROUNDS" in
+    ''|*[!0-9]*) echo "peers.sh: --rounds takes a whole number of rounds, not '$ROUNDS'" >&2; exit 2 ;;
+esac
 [ ${#WORKLOADS[@]} -gt 0 ] || WORKLOADS=(W1 W2 W3 W4)
 
 DATA="${PEER_DATA:-bench-data}"
@@ -50,6 +57,18 @@ run() {
     echo "== $*" >&2
     "$@" | tee -a "$LOG"
 }
+if [ "$ROUNDS" -gt 0 ]; then
+    for round in $(seq "$ROUNDS"); do
+        echo "== round $round of $ROUNDS" >&2
+        run "$PY" benches/peers/bench_jax.py --scan "${WORKLOADS[@]}"
+        run cargo run --release --quiet --bin nabla -- bench "${WORKLOADS[@]}" \
+            --json --threads "$THREADS" --data-dir "$DATA"
+    done
+    echo
+    echo "== nabla's median over JAX's scan, round by round ($THREADS threads)"
+    "$PY" benches/peer_rounds.py "$LOG"
+    exit 0
+fi
 run "$PY" benches/peers/bench_jax.py "${WORKLOADS[@]}"
 run "$PY" benches/peers/bench_jax.py --scan "${WORKLOADS[@]}"
 if [ "$TORCH" = 1 ]; then

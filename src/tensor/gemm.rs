@@ -16,6 +16,12 @@ use super::Element;
 /// cost of sharing the work exceeds the work.
 const PARALLEL_THRESHOLD: usize = 1 << 20;
 
+/// Whether [`matmul_into`] runs a product of `work` multiply-adds on the
+/// calling thread alone, whatever the pool.
+pub(crate) fn runs_on_one_thread(work: usize) -> bool {
+    work < PARALLEL_THRESHOLD
+}
+
 /// The blocked product for one element type (f32 and f64, the types
 /// [`Element`](super::Element) allows), so that generic code can reach
 /// faer's typed kernels.
@@ -307,7 +313,7 @@ pub(crate) fn matmul_into<T: Element>(
         return;
     }
     let threads = rayon::current_num_threads();
-    let par = if threads > 1 && m.saturating_mul(n).saturating_mul(k) >= PARALLEL_THRESHOLD {
+    let par = if threads > 1 && !runs_on_one_thread(m.saturating_mul(n).saturating_mul(k)) {
         Par::rayon(threads)
     } else {
         Par::Seq

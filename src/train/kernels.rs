@@ -27,7 +27,7 @@
 use super::transpose::transpose_into;
 use crate::nn::Activation;
 use crate::tensor::Element;
-use crate::tensor::gemm::{Operand, UNROLLED, matmul_into, unrolled};
+use crate::tensor::gemm::{Operand, UNROLLED, matmul_into, runs_on_one_thread, unrolled};
 
 /// The elementwise function a fused step applies after a layer's product.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -262,25 +262,19 @@ pub fn linear_backward<T: Element>(
             transposed: true,
         },
     };
-    matmul_into(
-        weight_grad,
-        left,
-        Operand {
-            data: input,
-            transposed: false,
-        },
-        (outputs, rows, inputs),
-        false,
-    );
-    if let Some(bias_grad) = bias_grad {
-        assert_eq!(
-            bias_grad.len(),
-            outputs,
-            "linear_backward: bias gradient size"
-        );
-        column_sums(delta, bias_grad);
-    }
-    if let Some(input_grad) = input_grad {
+    let mut weight_product = || {
+        matmul_into(
+            weight_grad,
+            left,
+            Operand {
+                data: input,
+                transposed: false,
+            },
+            (outputs, rows, inputs),
+            false,
+        )
+    };
+    let input_product = |input_grad: &mut [T]| {
         matmul_into(
             input_grad,
             Operand {
@@ -293,9 +287,43 @@ pub fn linear_backward<T: Element>(
             },
             (rows, outputs, inputs),
             false,
+        )
+    };
+    match input_grad {
+        Some(input_grad) if side_by_side(shape) => {
+            rayon::join(weight_product, || input_product(input_grad));
+        }
+        Some(input_grad) => {
+            weight_product();
+            input_product(input_grad);
+        }
+        None => weight_product(),
+    }
+    if let Some(bias_grad) = bias_grad {
+        assert_eq!(
+            bias_grad.len(),
+            outputs,
+            "linear_backward: bias gradient size"
         );
+        column_sums(delta, bias_grad);
     }
 }
+
+/// Whether [`linear_backward`] runs a layer's weight and input gradients
+/// side by side on rayon's pool: where each is too small for
+/// [`matmul_into`] to split across threads (it would leave the others
+/// waiting), yet large enough to pay for the hand-over (W3's last layer,
+/// 128 × 256 × 10).
+fn side_by_side(shape: LinearShape) -> bool {
+    let work = shape
+        .rows
+        .saturating_mul(shape.inputs)
+        .saturating_mul(shape.outputs);
+    work >= SIDE_BY_SIDE && runs_on_one_thread(work) && rayon::current_num_threads() > 1
+}
+
+/// The fewest multiply-adds per product for [`side_by_side`].
+const SIDE_BY_SIDE: usize = 1 << 16;
 
 /// Mean cross-entropy of logits (`rows × width`, one row per class index
 /// in `classes`) against those classes, and its gradient
@@ -553,6 +581,48 @@ mod tests {
             let mut buffer = vec![0.0; rows * outputs];
             assert_eq!(gradients(None), gradients(Some(&mut buffer)), "{shape:?}");
         }
+    }
+
+    #[test]
+    fn a_layer_s_gradients_side_by_side_have_the_bits_of_one_after_the_other() {
+        let mut rng = Rng::seed(6);
+        // W3's last layer: each product on one thread, two side by side.
+        let shape = LinearShape {
+            rows: 128,
+            inputs: 256,
+            outputs: 10,
+        };
+        let mut normals = |len: usize| (0..len).map(|_| rng.normal() as f32).collect::<Vec<_>>();
+        let (delta, input, weight) = (
+            normals(shape.rows * shape.outputs),
+            normals(shape.rows * shape.inputs),
+            normals(shape.outputs * shape.inputs),
+        );
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a pool");
+            pool.install(|| {
+                assert_eq!(side_by_side(shape), threads > 1);
+                let mut weight_grad = vec![0.0; shape.outputs * shape.inputs];
+                let mut bias_grad = vec![0.0; shape.outputs];
+                let mut input_grad = vec![0.0; shape.rows * shape.inputs];
+                linear_backward(
+                    &delta,
+                    &input,
+                    &weight,
+                    &mut weight_grad,
+                    Some(&mut bias_grad),
+                    Some(&mut input_grad),
+                    None,
+                    shape,
+                );
+                [weight_grad, bias_grad, input_grad]
+                    .map(|g| g.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+            })
+        };
+        assert_eq!(on(1), on(2));
     }
 
     #[test]

@@ -198,19 +198,33 @@ pub fn linear_forward<T: Element>(
         }
         None => out.fill(T::zero()),
     }
-    matmul_into(
-        out,
-        Operand {
-            data: input,
-            transposed: false,
-        },
-        Operand {
-            data: weight,
-            transposed: true,
-        },
-        (shape.rows, shape.inputs, shape.outputs),
-        true,
-    );
+    let product = |out: &mut [T], input: &[T], rows: usize| {
+        matmul_into(
+            out,
+            Operand {
+                data: input,
+                transposed: false,
+            },
+            Operand {
+                data: weight,
+                transposed: true,
+            },
+            (rows, shape.inputs, shape.outputs),
+            true,
+        )
+    };
+    let fits = input.len() == shape.rows * shape.inputs && out.len() == shape.rows * shape.outputs;
+    if fits && shape.rows >= 2 && side_by_side(shape) {
+        let half = shape.rows / 2;
+        let (out_low, out_high) = out.split_at_mut(half * shape.outputs);
+        let (input_low, input_high) = input.split_at(half * shape.inputs);
+        rayon::join(
+            || product(out_low, input_low, half),
+            || product(out_high, input_high, shape.rows - half),
+        );
+    } else {
+        product(out, input, shape.rows);
+    }
 }
 
 /// Whether [`linear_backward`] should be given a buffer for a transposed
@@ -309,8 +323,9 @@ pub fn linear_backward<T: Element>(
     }
 }
 
-/// Whether [`linear_backward`] runs a layer's weight and input gradients
-/// side by side on rayon's pool: where each is too small for
+/// Whether a layer's products run as two halves side by side on rayon's
+/// pool (the forward product's two halves of rows, the weight and input
+/// gradients of [`linear_backward`]): where each is too small for
 /// [`matmul_into`] to split across threads (it would leave the others
 /// waiting), yet large enough to pay for the hand-over (W3's last layer,
 /// 128 × 256 × 10).
@@ -322,8 +337,11 @@ fn side_by_side(shape: LinearShape) -> bool {
     work >= SIDE_BY_SIDE && runs_on_one_thread(work) && rayon::current_num_threads() > 1
 }
 
-/// The fewest multiply-adds per product for [`side_by_side`].
-const SIDE_BY_SIDE: usize = 1 << 16;
+/// The fewest multiply-adds per product for [`side_by_side`]. W2's first
+/// layer (32 × 64 × 32) is below it: cut in halves of rows, its forward
+/// product took 3.0–5.4 µs against 2.3–3.4 whole (`cargo bench --bench
+/// workloads -- "kernels/W2/0: linear forward"`, three interleaved rounds).
+const SIDE_BY_SIDE: usize = 1 << 17;
 
 /// Mean cross-entropy of logits (`rows × width`, one row per class index
 /// in `classes`) against those classes, and its gradient
@@ -623,6 +641,39 @@ mod tests {
             })
         };
         assert_eq!(on(1), on(2));
+    }
+
+    #[test]
+    fn a_forward_product_in_halves_of_rows_has_the_bits_of_one_product() {
+        let mut rng = Rng::seed(7);
+        // W3's last layer, and an odd number of rows.
+        for rows in [128, 127] {
+            let shape = LinearShape {
+                rows,
+                inputs: 256,
+                outputs: 10,
+            };
+            let mut normals =
+                |len: usize| (0..len).map(|_| rng.normal() as f32).collect::<Vec<_>>();
+            let (input, weight, bias) = (
+                normals(rows * shape.inputs),
+                normals(shape.outputs * shape.inputs),
+                normals(shape.outputs),
+            );
+            let on = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .expect("a pool");
+                pool.install(|| {
+                    assert_eq!(side_by_side(shape), threads > 1);
+                    let mut out = vec![0.0; rows * shape.outputs];
+                    linear_forward(&mut out, &input, &weight, Some(&bias), shape);
+                    out.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+                })
+            };
+            assert_eq!(on(1), on(2), "{rows} rows");
+        }
     }
 
     #[test]

@@ -580,25 +580,45 @@ mod tests {
                 normals(outputs * inputs),
             );
             let gradients = |delta_t: Option<&mut [f32]>| {
-                let mut weight_grad = vec![0.0; outputs * inputs];
-                let mut bias_grad = vec![0.0; outputs];
-                let mut input_grad = vec![0.0; rows * inputs];
-                linear_backward(
-                    &delta,
-                    &input,
-                    &weight,
-                    &mut weight_grad,
-                    Some(&mut bias_grad),
-                    Some(&mut input_grad),
-                    delta_t,
-                    shape,
-                );
-                [weight_grad, bias_grad, input_grad]
-                    .map(|g| g.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+                backward_bits(&delta, &input, &weight, delta_t, shape)
             };
             let mut buffer = vec![0.0; rows * outputs];
             assert_eq!(gradients(None), gradients(Some(&mut buffer)), "{shape:?}");
         }
+    }
+
+    /// The bits of the weight, bias and input gradients `linear_backward`
+    /// computes.
+    fn backward_bits(
+        delta: &[f32],
+        input: &[f32],
+        weight: &[f32],
+        delta_t: Option<&mut [f32]>,
+        shape: LinearShape,
+    ) -> [Vec<u32>; 3] {
+        let mut weight_grad = vec![0.0; shape.outputs * shape.inputs];
+        let mut bias_grad = vec![0.0; shape.outputs];
+        let mut input_grad = vec![0.0; shape.rows * shape.inputs];
+        linear_backward(
+            delta,
+            input,
+            weight,
+            &mut weight_grad,
+            Some(&mut bias_grad),
+            Some(&mut input_grad),
+            delta_t,
+            shape,
+        );
+        [weight_grad, bias_grad, input_grad].map(|g| g.iter().map(|x| x.to_bits()).collect())
+    }
+
+    /// `run`'s result on a pool of `threads` threads.
+    fn on_pool<R: Send>(threads: usize, run: impl FnOnce() -> R + Send) -> R {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a pool")
+            .install(run)
     }
 
     #[test]
@@ -617,27 +637,9 @@ mod tests {
             normals(shape.outputs * shape.inputs),
         );
         let on = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .expect("a pool");
-            pool.install(|| {
+            on_pool(threads, || {
                 assert_eq!(side_by_side(shape), threads > 1);
-                let mut weight_grad = vec![0.0; shape.outputs * shape.inputs];
-                let mut bias_grad = vec![0.0; shape.outputs];
-                let mut input_grad = vec![0.0; shape.rows * shape.inputs];
-                linear_backward(
-                    &delta,
-                    &input,
-                    &weight,
-                    &mut weight_grad,
-                    Some(&mut bias_grad),
-                    Some(&mut input_grad),
-                    None,
-                    shape,
-                );
-                [weight_grad, bias_grad, input_grad]
-                    .map(|g| g.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+                backward_bits(&delta, &input, &weight, None, shape)
             })
         };
         assert_eq!(on(1), on(2));
@@ -661,11 +663,7 @@ mod tests {
                 normals(shape.outputs),
             );
             let on = |threads: usize| {
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .expect("a pool");
-                pool.install(|| {
+                on_pool(threads, || {
                     assert_eq!(side_by_side(shape), threads > 1);
                     let mut out = vec![0.0; rows * shape.outputs];
                     linear_forward(&mut out, &input, &weight, Some(&bias), shape);

@@ -213,7 +213,9 @@ pub fn linear_forward<T: Element>(
             true,
         )
     };
-    let fits = input.len() == shape.rows * shape.inputs && out.len() == shape.rows * shape.outputs;
+    // Misfitting slices go whole to `matmul_into`, which names the one.
+    let fits = shape.rows.checked_mul(shape.inputs) == Some(input.len())
+        && shape.rows.checked_mul(shape.outputs) == Some(out.len());
     if fits && shape.rows >= 2 && side_by_side(shape) {
         let half = shape.rows / 2;
         let (out_low, out_high) = out.split_at_mut(half * shape.outputs);

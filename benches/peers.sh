@@ -31,6 +31,10 @@ done
 case "$ROUNDS" in
     ''|*[!0-9]*) echo "peers.sh: --rounds takes a whole number of rounds, not '$ROUNDS'" >&2; exit 2 ;;
 esac
+if [ "$ROUNDS" -gt 0 ] && [ "$TORCH" = 1 ]; then
+    echo "peers.sh: --rounds runs JAX's scan and nabla only; run --torch without it" >&2
+    exit 2
+fi
 [ ${#WORKLOADS[@]} -gt 0 ] || WORKLOADS=(W1 W2 W3 W4)
 
 DATA="${PEER_DATA:-bench-data}"

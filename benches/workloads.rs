@@ -23,6 +23,8 @@
 //! - `adam/{W3,W4}`: one Adam update of all the workload's weights, as
 //!   `fit` makes it (the parameters joined into one) and parameter by
 //!   parameter.
+//! - `gather/{W3,W4}`: a minibatch's rows gathered from a dataset the
+//!   size of W3's, rows scattered and not in cache, as `fit` gathers them.
 //!
 //! ```text
 //! CARGO_TARGET_DIR=/tmp/target-bench cargo bench --bench workloads
@@ -527,5 +529,52 @@ fn bench_adam(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_steps, bench_gemm, bench_kernels, bench_adam);
+/// A minibatch gathered from a W3-sized dataset (60,000 rows of 784
+/// `f32`, 188 MB), each call from rows not read in the calls before (so
+/// from memory, as in an epoch), on a pool thread as `fit` gathers it.
+fn bench_gather(c: &mut Criterion) {
+    const ROWS: usize = 60_000;
+    let mut group = c.benchmark_group("gather");
+    group.measurement_time(Duration::from_secs(3));
+    let width = 784;
+    let features: Vec<f32> = (0..ROWS * width).map(|i| (i % 1_000) as f32).collect();
+    let data = Dataset {
+        features: features.into(),
+        feature_names: (0..width).map(|i| format!("x{i}")).collect(),
+        target_name: "y".into(),
+        targets: Targets::Classes {
+            indices: vec![0; ROWS],
+            names: vec!["0".into()],
+        },
+    };
+    // A fixed scattered order of every row (7,919 is prime to 60,000).
+    let order: Vec<usize> = (0..ROWS).map(|k| k * 7_919 % ROWS).collect();
+    for (name, batch) in [("W3", 128), ("W4", 256)] {
+        let mut out = vec![0f32; batch * width];
+        let mut next = 0;
+        group.throughput(Throughput::Bytes((batch * width * 4) as u64));
+        group.bench_function(format!("{name}/{batch} rows of {width}"), |b| {
+            b.iter_custom(|iters| {
+                in_pool(iters, || {
+                    if next + batch > ROWS {
+                        next = 0;
+                    }
+                    data.gather_rows(&order[next..next + batch], &mut out);
+                    next += batch;
+                    black_box(&out);
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_steps,
+    bench_gemm,
+    bench_kernels,
+    bench_adam,
+    bench_gather
+);
 criterion_main!(benches);

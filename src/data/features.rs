@@ -25,6 +25,14 @@ impl Features {
         }
     }
 
+    /// The memory the values take.
+    pub fn size_in_bytes(&self) -> usize {
+        match self {
+            Features::F64(v) => std::mem::size_of_val(v.as_slice()),
+            Features::F32(v) => std::mem::size_of_val(v.as_slice()),
+        }
+    }
+
     /// Whether there are no values.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -61,6 +69,15 @@ impl Features {
             .chain(narrow.iter().map(|&x| f64::from(x)))
     }
 
+    /// Asks the processor to start loading the values `range` into its
+    /// cache, without waiting for them; a hint that changes no value.
+    pub(crate) fn prefetch(&self, range: std::ops::Range<usize>) {
+        match self {
+            Features::F64(v) => prefetch_lines(&v[range]),
+            Features::F32(v) => prefetch_lines(&v[range]),
+        }
+    }
+
     /// The values `range` converted to `T` into `out` (same length).
     pub(crate) fn copy_into<T: Element>(&self, range: std::ops::Range<usize>, out: &mut [T]) {
         match self {
@@ -74,6 +91,25 @@ impl Features {
                 .for_each(|(o, &x)| *o = T::c(f64::from(x))),
         }
     }
+}
+
+/// Requests every cache line of `values` (a no-op where the architecture
+/// has no prefetch instruction in stable Rust).
+fn prefetch_lines<T>(values: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        /// Bytes in a cache line.
+        const LINE: usize = 64;
+        let start = values.as_ptr().cast::<i8>();
+        for offset in (0..std::mem::size_of_val(values)).step_by(LINE) {
+            // SAFETY: SSE, which the prefetch needs, is part of x86_64; a
+            // prefetch reads nothing and cannot fault.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = values;
 }
 
 impl From<Vec<f64>> for Features {

@@ -57,7 +57,11 @@ impl Pointwise {
     /// Applies the function in place, as the tape's unary ops compute it.
     pub fn forward<T: Element>(self, values: &mut [T]) {
         if self != Pointwise::Identity {
-            in_halves(values, 1, 0, &|part, _| activate(self, part));
+            in_halves(values, 1, 0, &|part, _| {
+                if !(self == Pointwise::ReLU && super::relu::forward(part)) {
+                    activate(self, part);
+                }
+            });
         }
     }
 
@@ -68,7 +72,10 @@ impl Pointwise {
         assert_eq!(grad.len(), y.len(), "backward: gradient and outputs");
         if self != Pointwise::Identity {
             in_halves(grad, 1, 0, &|part, first| {
-                differentiate(self, part, &y[first..first + part.len()])
+                let y = &y[first..first + part.len()];
+                if !(self == Pointwise::ReLU && super::relu::backward(part, y)) {
+                    differentiate(self, part, y);
+                }
             });
         }
     }

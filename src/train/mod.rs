@@ -185,6 +185,7 @@ mod fused;
 mod joined;
 pub mod kernels;
 mod lanes;
+mod relu;
 mod snapshot;
 mod transpose;
 

@@ -28,7 +28,7 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 /// Multiply-add rounds per call: each round is twelve vector
-/// multiply-adds, about 0.1 s of work a call on one core.
+/// multiply-adds, about 10 ms of work a call on one core.
 const ROUNDS: usize = 1 << 22;
 
 /// Independent chains of multiply-adds; more than the latency (4 cycles)

@@ -530,8 +530,9 @@ fn bench_adam(c: &mut Criterion) {
 }
 
 /// A minibatch gathered from a W3-sized dataset (60,000 rows of 784
-/// `f32`, 188 MB), each call from rows not read in the calls before (so
-/// from memory, as in an epoch), on a pool thread as `fit` gathers it.
+/// `f32`, 188 MB), each call from rows not read in the last few hundred
+/// calls (so from memory, as in an epoch), on a pool thread as `fit`
+/// gathers it.
 fn bench_gather(c: &mut Criterion) {
     const ROWS: usize = 60_000;
     let mut group = c.benchmark_group("gather");

@@ -101,11 +101,18 @@ fn prefetch_lines<T>(values: &[T]) {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
         /// Bytes in a cache line.
         const LINE: usize = 64;
+        if values.is_empty() {
+            return;
+        }
+        // From the start of the line the first value is in, to the line
+        // of the last byte.
         let start = values.as_ptr().cast::<i8>();
-        for offset in (0..std::mem::size_of_val(values)).step_by(LINE) {
+        let misalignment = start.addr() % LINE;
+        let first_line = start.wrapping_sub(misalignment);
+        for offset in (0..misalignment + std::mem::size_of_val(values)).step_by(LINE) {
             // SAFETY: SSE, which the prefetch needs, is part of x86_64; a
             // prefetch reads nothing and cannot fault.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset)) };
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(first_line.wrapping_add(offset)) };
         }
     }
     #[cfg(not(target_arch = "x86_64"))]

@@ -10,6 +10,7 @@ use crate::tensor::Element;
 
 /// `values[i] = relu(values[i])` in vector registers, where `T` is `f32`
 /// and the processor has AVX; false, with nothing written, elsewhere.
+#[cfg(target_arch = "x86_64")]
 pub(super) fn forward<T: Element>(values: &mut [T]) -> bool {
     let Some(values) = as_f32_with_avx(values) else {
         return false;
@@ -24,6 +25,7 @@ pub(super) fn forward<T: Element>(values: &mut [T]) -> bool {
 /// nothing written, elsewhere.
 ///
 /// Panics if the lengths differ.
+#[cfg(target_arch = "x86_64")]
 pub(super) fn backward<T: Element>(grad: &mut [T], y: &[T]) -> bool {
     assert_eq!(grad.len(), y.len(), "relu backward: gradient and outputs");
     let Some(grad) = as_f32_with_avx(grad) else {
@@ -37,18 +39,10 @@ pub(super) fn backward<T: Element>(grad: &mut [T], y: &[T]) -> bool {
     true
 }
 
-/// Whether the processor has AVX.
-fn has_avx() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    return std::arch::is_x86_feature_detected!("avx");
-    #[cfg(not(target_arch = "x86_64"))]
-    false
-}
-
 /// `values` as `f32`, if `T` is `f32` and the processor has AVX.
 #[cfg(target_arch = "x86_64")]
 fn as_f32_with_avx<T: Element>(values: &mut [T]) -> Option<&mut [f32]> {
-    if T::DTYPE != crate::tensor::DType::F32 || !has_avx() {
+    if T::DTYPE != crate::tensor::DType::F32 || !std::arch::is_x86_feature_detected!("avx") {
         return None;
     }
     // SAFETY: `T` is `f32` (its dtype says so, and only `f32` has that
@@ -56,10 +50,16 @@ fn as_f32_with_avx<T: Element>(values: &mut [T]) -> Option<&mut [f32]> {
     Some(unsafe { &mut *(std::ptr::from_mut(values) as *mut [f32]) })
 }
 
-/// Elsewhere there is no vector path.
+/// Elsewhere there is no vector path: the generic loops do the work.
 #[cfg(not(target_arch = "x86_64"))]
-fn as_f32_with_avx<T: Element>(_: &mut [T]) -> Option<&mut [f32]> {
-    None
+pub(super) fn forward<T: Element>(_: &mut [T]) -> bool {
+    false
+}
+
+/// Elsewhere there is no vector path: the generic loops do the work.
+#[cfg(not(target_arch = "x86_64"))]
+pub(super) fn backward<T: Element>(_: &mut [T], _: &[T]) -> bool {
+    false
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -161,7 +161,10 @@ mod tests {
 
     #[test]
     fn vector_relu_gives_the_scalar_bits_on_every_length() {
-        let vectors = has_avx();
+        #[cfg(target_arch = "x86_64")]
+        let vectors = std::arch::is_x86_feature_detected!("avx");
+        #[cfg(not(target_arch = "x86_64"))]
+        let vectors = false;
         for len in 0..40 {
             let mut values = awkward(len);
             let expected: Vec<f32> = values.iter().map(|&x| relu(x)).collect();

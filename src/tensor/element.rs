@@ -104,6 +104,24 @@ impl Storage {
     }
 }
 
+/// `values` as a slice of `U`, where `U` is `T` itself; `None` otherwise.
+/// Generic code hands its slices this way to code written for one type
+/// (the x86 vector kernels).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn retyped<T: 'static, U: 'static>(values: &[T]) -> Option<&[U]> {
+    (std::any::TypeId::of::<T>() == std::any::TypeId::of::<U>())
+        // SAFETY: `U` is `T`, so the slice keeps its length and layout.
+        .then(|| unsafe { &*(std::ptr::from_ref(values) as *const [U]) })
+}
+
+/// [`retyped`] for a mutable slice.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn retyped_mut<T: 'static, U: 'static>(values: &mut [T]) -> Option<&mut [U]> {
+    (std::any::TypeId::of::<T>() == std::any::TypeId::of::<U>())
+        // SAFETY: `U` is `T`, so the slice keeps its length and layout.
+        .then(|| unsafe { &mut *(std::ptr::from_mut(values) as *mut [U]) })
+}
+
 /// A scalar type tensors can hold: `f32` or `f64`.
 pub trait Element:
     super::gemm::BlockedProduct
@@ -216,3 +234,18 @@ macro_rules! zip_storage {
 
 pub(crate) use map_storage;
 pub(crate) use zip_storage;
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slice_is_retyped_only_to_its_own_type() {
+        let mut values = [1.5f32, -2.0];
+        assert_eq!(retyped::<f32, f32>(&values), Some(&[1.5f32, -2.0][..]));
+        assert!(retyped::<f32, f64>(&values).is_none());
+        assert!(retyped_mut::<f32, f64>(&mut values).is_none());
+        retyped_mut::<f32, f32>(&mut values).expect("f32 is f32")[1] = 3.0;
+        assert_eq!(values, [1.5, 3.0]);
+    }
+}

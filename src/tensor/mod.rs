@@ -28,6 +28,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 pub use element::{DType, Element, Storage};
 pub(crate) use element::{map_storage, zip_storage};
+#[cfg(target_arch = "x86_64")]
+pub(crate) use element::{retyped, retyped_mut};
 pub use random::{Rng, RngState};
 
 use crate::autograd::Node;

@@ -7,23 +7,24 @@
 //! bit.
 
 use crate::tensor::Element;
+#[cfg(target_arch = "x86_64")]
+use crate::tensor::{retyped, retyped_mut};
 
 /// `values[i] = relu(values[i])` in vector registers, where the processor
 /// has AVX; false, with nothing written, elsewhere.
 #[cfg(target_arch = "x86_64")]
 pub(super) fn forward<T: Element>(values: &mut [T]) -> bool {
-    use crate::tensor::DType;
     if !std::arch::is_x86_feature_detected!("avx") {
         return false;
     }
-    // SAFETY: the processor has AVX, and `T`'s dtype names its type (only
-    // `f32` and `f64` are elements), so the slice keeps its length and
-    // layout as that type.
-    unsafe {
-        match T::DTYPE {
-            DType::F32 => avx::forward_f32(retyped(values)),
-            DType::F64 => avx::forward_f64(retyped(values)),
-        }
+    if let Some(values) = retyped_mut::<T, f32>(values) {
+        // SAFETY: the processor has AVX.
+        unsafe { avx::forward_f32(values) };
+    } else if let Some(values) = retyped_mut::<T, f64>(values) {
+        // SAFETY: the processor has AVX.
+        unsafe { avx::forward_f64(values) };
+    } else {
+        return false;
     }
     true
 }
@@ -35,41 +36,20 @@ pub(super) fn forward<T: Element>(values: &mut [T]) -> bool {
 /// Panics if the lengths differ.
 #[cfg(target_arch = "x86_64")]
 pub(super) fn backward<T: Element>(grad: &mut [T], y: &[T]) -> bool {
-    use crate::tensor::DType;
     assert_eq!(grad.len(), y.len(), "relu backward: gradient and outputs");
     if !std::arch::is_x86_feature_detected!("avx") {
         return false;
     }
-    // SAFETY: as in `forward`.
-    unsafe {
-        match T::DTYPE {
-            DType::F32 => avx::backward_f32(retyped(grad), retyped_ref(y)),
-            DType::F64 => avx::backward_f64(retyped(grad), retyped_ref(y)),
-        }
+    if let (Some(grad), Some(y)) = (retyped_mut::<T, f32>(grad), retyped(y)) {
+        // SAFETY: the processor has AVX.
+        unsafe { avx::backward_f32(grad, y) };
+    } else if let (Some(grad), Some(y)) = (retyped_mut::<T, f64>(grad), retyped(y)) {
+        // SAFETY: the processor has AVX.
+        unsafe { avx::backward_f64(grad, y) };
+    } else {
+        return false;
     }
     true
-}
-
-/// `values` as a slice of `U`.
-///
-/// # Safety
-/// `T` must be `U`.
-#[cfg(target_arch = "x86_64")]
-unsafe fn retyped<T, U>(values: &mut [T]) -> &mut [U] {
-    debug_assert_eq!(std::mem::size_of::<T>(), std::mem::size_of::<U>());
-    // SAFETY: `T` is `U`, the caller says.
-    unsafe { &mut *(std::ptr::from_mut(values) as *mut [U]) }
-}
-
-/// [`retyped`] for a shared slice.
-///
-/// # Safety
-/// `T` must be `U`.
-#[cfg(target_arch = "x86_64")]
-unsafe fn retyped_ref<T, U>(values: &[T]) -> &[U] {
-    debug_assert_eq!(std::mem::size_of::<T>(), std::mem::size_of::<U>());
-    // SAFETY: `T` is `U`, the caller says.
-    unsafe { &*(std::ptr::from_ref(values) as *const [U]) }
 }
 
 /// Elsewhere there is no vector path: the generic loops do the work.

@@ -85,16 +85,14 @@ fn vector_tiles<T: Element>(
     cols: usize,
     first: usize,
 ) -> bool {
-    if T::DTYPE != crate::tensor::DType::F32 || !std::arch::is_x86_feature_detected!("avx") {
+    if !std::arch::is_x86_feature_detected!("avx") {
         return false;
     }
-    // SAFETY: `T` is `f32` (its dtype says so, and only `f32` has that
-    // dtype), so both slices keep their lengths and layouts as `f32`.
-    let (src, dst) = unsafe {
-        (
-            &*(std::ptr::from_ref(src) as *const [f32]),
-            &mut *(std::ptr::from_mut(dst) as *mut [f32]),
-        )
+    let (Some(src), Some(dst)) = (
+        crate::tensor::retyped::<T, f32>(src),
+        crate::tensor::retyped_mut::<T, f32>(dst),
+    ) else {
+        return false;
     };
     // SAFETY: the processor has AVX, checked above.
     unsafe { avx::transpose_tiles(src, dst, rows, cols, first) };
